@@ -1,0 +1,14 @@
+// Subcommand registration: each subcommand lives in its own file and adds itself to the app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace bastion::cli {
+
+// Result code a subcommand's callback leaves for main() to return.
+int& ExitCode();
+
+void RegisterDumpCommand(CLI::App& app);
+void RegisterJsonCommand(CLI::App& app);
+
+}  // namespace bastion::cli
