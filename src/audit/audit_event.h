@@ -1,0 +1,85 @@
+// Audit events: every security-relevant decision, emitted through one interface.
+//
+// The event model follows the DICOM audit message vocabulary (PS3.15 A.5: event IDs such as
+// 110122 Login, 110113 Security Alert, 110114 User Authenticated) so that a later layer can
+// render each event as a DICOM audit message without losing information. Observers only:
+// sinks never decide anything.
+// Thread-safety: AuditSink implementations must accept concurrent Emit calls.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace bastion::audit {
+
+enum class AuditEventType : std::uint8_t {
+  kApplicationStart,
+  kApplicationStop,
+  kAssociationAccepted,
+  kAssociationRejected,
+  kAuthenticationSucceeded,
+  kAuthenticationFailed,
+  kLockout,
+  kSecurityAlert,
+  kConfigurationChange,
+};
+
+std::string_view AuditEventTypeName(AuditEventType type);
+
+enum class AuditOutcome : std::uint8_t { kSuccess = 0, kMinorFailure = 4, kSeriousFailure = 8 };
+
+struct AuditEvent {
+  AuditEventType type = AuditEventType::kSecurityAlert;
+  AuditOutcome outcome = AuditOutcome::kSuccess;
+  std::chrono::system_clock::time_point time = std::chrono::system_clock::now();
+  std::string user;             // authenticated user, if any
+  std::string peer_ae_title;    // calling AE
+  std::string peer_address;     // "ip:port"
+  std::string local_ae_title;   // our AE
+  std::string description;      // why: "unknown calling AE title", "wrong password", ...
+};
+
+class AuditSink {
+ public:
+  virtual ~AuditSink() = default;
+  virtual void Emit(const AuditEvent& event) = 0;
+};
+
+// Appends one JSON object per line to a file (mode 0600), flushed per event.
+class JsonLinesAuditLog final : public AuditSink {
+ public:
+  static std::unique_ptr<JsonLinesAuditLog> Open(const std::string& path, std::string& error);
+  ~JsonLinesAuditLog() override;
+  void Emit(const AuditEvent& event) override;
+
+ private:
+  explicit JsonLinesAuditLog(int fd) : fd_(fd) {}
+  std::mutex mutex_;
+  int fd_;
+};
+
+// Keeps events in memory; for tests.
+class MemoryAuditSink final : public AuditSink {
+ public:
+  void Emit(const AuditEvent& event) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    events_.push_back(event);
+  }
+  std::vector<AuditEvent> events() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return events_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<AuditEvent> events_;
+};
+
+// Renders an event as one line of JSON (no trailing newline).
+std::string ToJsonLine(const AuditEvent& event);
+
+}  // namespace bastion::audit
