@@ -12,15 +12,24 @@ namespace bastion::audit {
 
 std::string_view AuditEventTypeName(AuditEventType type) {
   switch (type) {
-    case AuditEventType::kApplicationStart: return "application-start";
-    case AuditEventType::kApplicationStop: return "application-stop";
-    case AuditEventType::kAssociationAccepted: return "association-accepted";
-    case AuditEventType::kAssociationRejected: return "association-rejected";
-    case AuditEventType::kAuthenticationSucceeded: return "authentication-succeeded";
-    case AuditEventType::kAuthenticationFailed: return "authentication-failed";
-    case AuditEventType::kLockout: return "lockout";
-    case AuditEventType::kSecurityAlert: return "security-alert";
-    case AuditEventType::kConfigurationChange: return "configuration-change";
+    case AuditEventType::kApplicationStart:
+      return "application-start";
+    case AuditEventType::kApplicationStop:
+      return "application-stop";
+    case AuditEventType::kAssociationAccepted:
+      return "association-accepted";
+    case AuditEventType::kAssociationRejected:
+      return "association-rejected";
+    case AuditEventType::kAuthenticationSucceeded:
+      return "authentication-succeeded";
+    case AuditEventType::kAuthenticationFailed:
+      return "authentication-failed";
+    case AuditEventType::kLockout:
+      return "lockout";
+    case AuditEventType::kSecurityAlert:
+      return "security-alert";
+    case AuditEventType::kConfigurationChange:
+      return "configuration-change";
   }
   return "unknown";
 }

@@ -36,11 +36,11 @@ struct AuditEvent {
   AuditEventType type = AuditEventType::kSecurityAlert;
   AuditOutcome outcome = AuditOutcome::kSuccess;
   std::chrono::system_clock::time_point time = std::chrono::system_clock::now();
-  std::string user;             // authenticated user, if any
-  std::string peer_ae_title;    // calling AE
-  std::string peer_address;     // "ip:port"
-  std::string local_ae_title;   // our AE
-  std::string description;      // why: "unknown calling AE title", "wrong password", ...
+  std::string user;            // authenticated user, if any
+  std::string peer_ae_title;   // calling AE
+  std::string peer_address;    // "ip:port"
+  std::string local_ae_title;  // our AE
+  std::string description;     // why: "unknown calling AE title", "wrong password", ...
 };
 
 class AuditSink {

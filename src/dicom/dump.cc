@@ -148,8 +148,8 @@ std::string FormatBinary(const Element& e, const DumpOptions& options, std::size
   return out;
 }
 
-std::string FormatString(const Element& e, const CharacterSet* charset,
-                         const DumpOptions& options, std::size_t& vm) {
+std::string FormatString(const Element& e, const CharacterSet* charset, const DumpOptions& options,
+                         std::size_t& vm) {
   auto b = e.value.view();
   std::string raw(reinterpret_cast<const char*>(b.data()), b.size());
   std::string_view trimmed = TrimTrailingPadding(raw);
@@ -157,9 +157,9 @@ std::string FormatString(const Element& e, const CharacterSet* charset,
     vm = 0;
     return "(no value available)";
   }
-  vm = IsMultiValuedString(e.vr) ? 1 + static_cast<std::size_t>(std::count(
-                                           trimmed.begin(), trimmed.end(), '\\'))
-                                 : 1;
+  vm = IsMultiValuedString(e.vr)
+           ? 1 + static_cast<std::size_t>(std::count(trimmed.begin(), trimmed.end(), '\\'))
+           : 1;
   std::string text(trimmed);
   std::string note;
   if (UsesSpecificCharacterSet(e.vr)) {
@@ -218,8 +218,9 @@ void DumpLevel(const DataSet& ds, const CharacterSet* inherited, const DumpOptio
   for (const Element& e : ds.elements()) {
     std::string head = e.tag.ToString() + " " + std::string(VrName(e.vr)) + " ";
     if (e.vr == Vr::kSQ) {
-      Line(out, indent, head + "(Sequence with " + std::to_string(e.items.size()) + " item" +
-                            (e.items.size() == 1 ? "" : "s") + ")",
+      Line(out, indent,
+           head + "(Sequence with " + std::to_string(e.items.size()) + " item" +
+               (e.items.size() == 1 ? "" : "s") + ")",
            "     -, " + std::to_string(e.items.size()) + " " + Keyword(e.tag));
       for (std::size_t i = 0; i < e.items.size(); ++i) {
         Line(out, indent + 1, "(FFFE,E000) na (Item #" + std::to_string(i + 1) + ")",
@@ -229,13 +230,13 @@ void DumpLevel(const DataSet& ds, const CharacterSet* inherited, const DumpOptio
       continue;
     }
     if (e.encapsulated) {
-      Line(out, indent, head + "(PixelSequence with " + std::to_string(e.fragments.size()) +
-                            " items)",
+      Line(out, indent,
+           head + "(PixelSequence with " + std::to_string(e.fragments.size()) + " items)",
            "     -, 1 " + Keyword(e.tag));
       for (std::size_t i = 0; i < e.fragments.size(); ++i) {
         Line(out, indent + 1,
-             "(FFFE,E000) pi (" + std::string(i == 0 ? "Basic Offset Table" : "fragment") +
-                 ", " + std::to_string(e.fragments[i].size()) + " bytes)",
+             "(FFFE,E000) pi (" + std::string(i == 0 ? "Basic Offset Table" : "fragment") + ", " +
+                 std::to_string(e.fragments[i].size()) + " bytes)",
              LengthField(e.fragments[i].size()) + ", 1 Item");
       }
       continue;

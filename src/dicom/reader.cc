@@ -45,7 +45,13 @@ class Parser {
 
   // Parses elements from `r` until it is exhausted (or stop_before is reached at top level).
   Status ParseTopLevel(ByteReader& r, Encoding enc, DataSet& out) {
-    return ParseElements(r, enc, /*depth=*/0, /*undefined_item=*/false, out);
+    const std::uint64_t start = r.absolute_offset();
+    BASTION_RETURN_IF_ERROR(ParseElements(r, enc, /*depth=*/0, /*undefined_item=*/false, out));
+    if (stopped_ && out.empty()) {
+      // Lenient reading keeps what was read completely; here that is nothing at all.
+      return Malformed("no element could be read before the input ends", start);
+    }
+    return Status::Ok();
   }
 
  private:
@@ -155,10 +161,18 @@ class Parser {
   }
 
   Status Truncated(const char* what, std::uint64_t offset, std::size_t remaining) {
-    truncated_ = true;
-    return Malformed("input ends inside the " + std::string(what) + " (" +
+    return EndsEarly("input ends inside the " + std::string(what) + " (" +
                          std::to_string(remaining) + " bytes left)",
                      offset);
+  }
+
+  // The input ends before what it announced. Strict: an error. Lenient (allow_truncation):
+  // a warning, and every level stops, keeping the elements that were read completely.
+  Status EndsEarly(const std::string& what, std::uint64_t offset) {
+    if (!options_.allow_truncation) return Malformed(what, offset);
+    Warn(what + "; the rest of the input is ignored", offset);
+    stopped_ = true;
+    return Status::Ok();
   }
 
   // ---- data sets ----
@@ -168,10 +182,10 @@ class Parser {
                        DataSet& out) {
     bool have_last = false;
     Tag last;
-    while (!r.empty()) {
+    while (!r.empty() && !stopped_) {
       ElementHeader h;
       Status st = ReadHeader(r, enc, h);
-      if (!st.ok()) return st;
+      if (!st.ok() || stopped_) return st;
       if (h.tag == tags::kItemDelimitationItem) {
         if (!undefined_item) {
           if (depth == 0 && options_.allow_truncation) {
@@ -214,18 +228,22 @@ class Parser {
         st = ParseValue(r, enc, h, depth, e);
       }
       if (!st.ok()) return st;
+      if (stopped_) {
+        // Keep a truncated sequence's complete items; drop a value that was cut short.
+        if (e.is_sequence() || !e.fragments.empty()) out.Append(std::move(e));
+        return Status::Ok();
+      }
       if (!have_last || h.tag > last) {
         last = h.tag;
         have_last = true;
       }
       out.Append(std::move(e));
     }
-    if (undefined_item) {
+    if (undefined_item && !stopped_) {
       if (options_.allow_truncation) {
         Warn("item of undefined length has no item delimiter", r.absolute_offset());
         return Status::Ok();
       }
-      truncated_ = true;
       return Malformed("input ends before the item delimiter of an item of undefined length",
                        r.absolute_offset());
     }
@@ -249,8 +267,15 @@ class Parser {
 
     if (h.length == kUndefinedLength) {
       if (h.tag == tags::kPixelData) {
-        if (e.vr != Vr::kOB && e.vr != Vr::kOW && e.vr != Vr::kUN) {
-          return Malformed("pixel data of undefined length must be OB (PS3.5 A.4)", h.offset);
+        if (h.vr && *h.vr != Vr::kOB) {
+          // PS3.5 A.4 requires OB; OW/UN are a common writer error, tolerated only leniently.
+          if (!options_.allow_invalid_vr || (*h.vr != Vr::kOW && *h.vr != Vr::kUN)) {
+            return Malformed(
+                "encapsulated pixel data must be OB (PS3.5 A.4), not " + std::string(VrName(*h.vr)),
+                h.offset);
+          }
+          Warn("encapsulated pixel data marked " + std::string(VrName(*h.vr)) + ", read as OB",
+               h.offset);
         }
         return ParseEncapsulated(r, enc, h, e);
       }
@@ -260,9 +285,11 @@ class Parser {
       if (e.vr == Vr::kUN) {
         item_enc = Encoding{false, Endian::kLittle};
       } else if (e.vr != Vr::kSQ) {
-        return Malformed("undefined length is only allowed for SQ, UN and encapsulated pixel "
-                         "data, not " + std::string(VrName(e.vr)),
-                         h.offset);
+        return Malformed(
+            "undefined length is only allowed for SQ, UN and encapsulated pixel "
+            "data, not " +
+                std::string(VrName(e.vr)),
+            h.offset);
       }
       e.vr = Vr::kSQ;
       return ParseSequence(r, item_enc, depth, std::nullopt, e);
@@ -274,8 +301,7 @@ class Parser {
                    h.offset);
     }
     if (h.length > r.remaining()) {
-      truncated_ = true;
-      return Malformed("value length " + std::to_string(h.length) + " exceeds the " +
+      return EndsEarly("value length " + std::to_string(h.length) + " exceeds the " +
                            std::to_string(r.remaining()) + " bytes that remain",
                        h.offset);
     }
@@ -324,11 +350,11 @@ class Parser {
     }
     ByteReader& in = length ? window : r;
     std::size_t index = 0;
-    while (!in.empty()) {
+    while (!in.empty() && !stopped_) {
       ElementHeader h;
       // Item tags and lengths are never explicit VR (PS3.5 7.5).
       Status st = ReadHeader(in, Encoding{false, enc.endian}, h);
-      if (!st.ok()) return st;
+      if (!st.ok() || stopped_) return st;
       if (h.tag == tags::kSequenceDelimitationItem) {
         if (h.length != 0) {
           return Malformed("sequence delimiter with non-zero length " + std::to_string(h.length),
@@ -344,8 +370,7 @@ class Parser {
         return Status::Ok();
       }
       if (h.tag != tags::kItem) {
-        return Malformed("expected an item (FFFE,E000) in the sequence, found " +
-                             h.tag.ToString(),
+        return Malformed("expected an item (FFFE,E000) in the sequence, found " + h.tag.ToString(),
                          h.offset);
       }
       if (++element_count_ > options_.limits.max_elements) {
@@ -358,8 +383,7 @@ class Parser {
         st = ParseElements(in, enc, depth + 1, /*undefined_item=*/true, item);
       } else {
         if (h.length > in.remaining()) {
-          truncated_ = true;
-          return Malformed("item length " + std::to_string(h.length) + " exceeds the " +
+          return EndsEarly("item length " + std::to_string(h.length) + " exceeds the " +
                                std::to_string(in.remaining()) + " bytes that remain",
                            h.offset);
         }
@@ -370,12 +394,11 @@ class Parser {
       if (!st.ok()) return st;
       e.items.push_back(std::move(item));
     }
-    if (!length) {
+    if (!length && !stopped_) {
       if (options_.allow_truncation) {
         Warn("sequence of undefined length has no sequence delimiter", in.absolute_offset());
         return Status::Ok();
       }
-      truncated_ = true;
       return Malformed("input ends before the delimiter of a sequence of undefined length",
                        in.absolute_offset());
     }
@@ -390,17 +413,12 @@ class Parser {
     e.vr = Vr::kOB;
     while (true) {
       if (r.empty()) {
-        truncated_ = true;
-        if (options_.allow_truncation && !e.fragments.empty()) {
-          Warn("encapsulated pixel data has no sequence delimiter", r.absolute_offset());
-          return Status::Ok();
-        }
-        return Malformed("input ends before the sequence delimiter of encapsulated pixel data",
+        return EndsEarly("input ends before the sequence delimiter of encapsulated pixel data",
                          r.absolute_offset());
       }
       ElementHeader h;
       Status st = ReadHeader(r, Encoding{false, enc.endian}, h);
-      if (!st.ok()) return st;
+      if (!st.ok() || stopped_) return st;
       if (h.tag == tags::kSequenceDelimitationItem) {
         if (h.length != 0) {
           return Malformed("sequence delimiter with non-zero length " + std::to_string(h.length),
@@ -426,14 +444,12 @@ class Parser {
                      h.offset);
       }
       if (h.length > r.remaining()) {
-        truncated_ = true;
-        return Malformed("fragment length " + std::to_string(h.length) + " exceeds the " +
+        return EndsEarly("fragment length " + std::to_string(h.length) + " exceeds the " +
                              std::to_string(r.remaining()) + " bytes that remain",
                          h.offset);
       }
       if (e.fragments.size() >= options_.limits.max_fragments) {
-        return Limit("more than " + std::to_string(options_.limits.max_fragments) +
-                         " fragments",
+        return Limit("more than " + std::to_string(options_.limits.max_fragments) + " fragments",
                      h.offset);
       }
       const std::uint64_t value_offset = r.absolute_offset();
@@ -452,7 +468,7 @@ class Parser {
   std::string_view where_;
   std::vector<std::string> path_;
   std::uint64_t element_count_ = 0;
-  bool truncated_ = false;
+  bool stopped_ = false;  // lenient reading met the end of a truncated input
 };
 
 // Raw deflate (RFC 1951) of the rest of the input, bounded in size and ratio (PS3.5 A.5).
@@ -493,11 +509,11 @@ Result<std::vector<std::uint8_t>> Inflate(std::span<const std::uint8_t> in,
       break;
     }
     if (out.size() + produced > (64u << 10) &&
-        out.size() + produced > zs.total_in * static_cast<std::uint64_t>(limits.max_inflate_ratio)) {
-      status = Status::LimitExceeded("deflated data set inflates more than " +
-                                     std::to_string(limits.max_inflate_ratio) +
-                                     " times its compressed size (a deflate bomb?), offset " +
-                                     Hex(offset + zs.total_in));
+        out.size() + produced >
+            zs.total_in * static_cast<std::uint64_t>(limits.max_inflate_ratio)) {
+      status = Status::LimitExceeded(
+          "deflated data set inflates more than " + std::to_string(limits.max_inflate_ratio) +
+          " times its compressed size (a deflate bomb?), offset " + Hex(offset + zs.total_in));
       break;
     }
     out.insert(out.end(), chunk, chunk + produced);
@@ -558,8 +574,8 @@ Status ParseBody(std::shared_ptr<const ByteSource> source, std::uint64_t offset,
 
 // Reads group 0002 starting at `offset`; returns the offset just after it.
 Result<std::uint64_t> ParseFileMeta(const std::shared_ptr<const ByteSource>& source,
-                                    std::uint64_t offset, const ReadOptions& options,
-                                    DataSet& meta, std::vector<std::string>& warnings) {
+                                    std::uint64_t offset, const ReadOptions& options, DataSet& meta,
+                                    std::vector<std::string>& warnings) {
   auto all = source->bytes();
   auto peek_group = [&](std::uint64_t at) -> std::optional<std::uint16_t> {
     if (at + 2 > all.size()) return std::nullopt;
@@ -598,8 +614,8 @@ Result<std::uint64_t> ParseFileMeta(const std::shared_ptr<const ByteSource>& sou
       length = vr_len_field;
     }
     if (length > 0x10000) {
-      return Status::LimitExceeded("File Meta Information element at offset " + Hex(pos) +
-                                   " is " + std::to_string(length) + " bytes long");
+      return Status::LimitExceeded("File Meta Information element at offset " + Hex(pos) + " is " +
+                                   std::to_string(length) + " bytes long");
     }
     if (header + length > r.remaining()) {
       return Status::Malformed("File Meta Information element at offset " + Hex(pos) +
@@ -612,8 +628,9 @@ Result<std::uint64_t> ParseFileMeta(const std::shared_ptr<const ByteSource>& sou
       if (e.tag == tags::kFileMetaInformationGroupLength && pos == offset) {
         auto v = e.value.view();
         if (e.vr == Vr::kUL && v.size() == 4) {
-          declared_end = pos + header + length +
-                         (v[0] | (v[1] << 8) | (v[2] << 16) | (static_cast<std::uint64_t>(v[3]) << 24));
+          declared_end =
+              pos + header + length +
+              (v[0] | (v[1] << 8) | (v[2] << 16) | (static_cast<std::uint64_t>(v[3]) << 24));
         }
       }
       if (meta.Contains(e.tag)) {
@@ -670,8 +687,8 @@ std::string DescribePreamble(const std::array<std::uint8_t, 128>& preamble) {
   const std::uint32_t magic = static_cast<std::uint32_t>(preamble[0]) << 24 |
                               static_cast<std::uint32_t>(preamble[1]) << 16 |
                               static_cast<std::uint32_t>(preamble[2]) << 8 | preamble[3];
-  if (magic == 0xFEEDFACE || magic == 0xFEEDFACF || magic == 0xCEFAEDFE ||
-      magic == 0xCFFAEDFE || magic == 0xCAFEBABE) {
+  if (magic == 0xFEEDFACE || magic == 0xFEEDFACF || magic == 0xCEFAEDFE || magic == 0xCFFAEDFE ||
+      magic == 0xCAFEBABE) {
     return "Mach-O executable header";
   }
   if (preamble[0] == '#' && preamble[1] == '!') return "script (#!)";
@@ -741,8 +758,9 @@ Result<Part10File> ReadPart10(std::shared_ptr<const ByteSource> source,
     }
   } else {
     if (file.has_preamble && !options.allow_bad_file_meta) {
-      return Status::Malformed("Part 10 file has no File Meta Information (group 0002) after "
-                               "'DICM'");
+      return Status::Malformed(
+          "Part 10 file has no File Meta Information (group 0002) after "
+          "'DICM'");
     }
     file.transfer_syntax = GuessTransferSyntax(all.subspan(static_cast<std::size_t>(pos)));
     file.warnings.push_back("no File Meta Information; guessed " +

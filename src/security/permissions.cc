@@ -4,13 +4,20 @@ namespace bastion::security {
 
 std::string_view PermissionName(Permission p) {
   switch (p) {
-    case Permission::kEcho: return "echo";
-    case Permission::kStore: return "store";
-    case Permission::kQuery: return "query";
-    case Permission::kRetrieve: return "retrieve";
-    case Permission::kDelete: return "delete";
-    case Permission::kAdmin: return "admin";
-    case Permission::kAudit: return "audit";
+    case Permission::kEcho:
+      return "echo";
+    case Permission::kStore:
+      return "store";
+    case Permission::kQuery:
+      return "query";
+    case Permission::kRetrieve:
+      return "retrieve";
+    case Permission::kDelete:
+      return "delete";
+    case Permission::kAdmin:
+      return "admin";
+    case Permission::kAudit:
+      return "audit";
   }
   return "unknown";
 }
@@ -44,7 +51,8 @@ RoleCatalog::RoleCatalog() {
 Status RoleCatalog::Define(const std::string& name, PermissionSet permissions) {
   if (name.empty()) return Status::Malformed("a role needs a name");
   if (IsBuiltIn(name)) {
-    return Status::Conflict("role '" + name + "' is built in and cannot be redefined; choose "
+    return Status::Conflict("role '" + name +
+                            "' is built in and cannot be redefined; choose "
                             "another name for the custom role");
   }
   roles_[name] = std::move(permissions);

@@ -78,7 +78,7 @@ TEST(ReaderTest, ReadsNestedSequencesOfDefinedAndUndefinedLength) {
 TEST(ReaderTest, ReadsUnOfUndefinedLengthAsImplicitSequence) {
   ByteBuilder b(Syntax::kExplicitLittle);
   b.Header(0x0009, 0x1010, "UN", 0xFFFFFFFF);
-  b.Raw({0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF});  // item, undefined length
+  b.Raw({0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF});            // item, undefined length
   b.Raw({0x10, 0x00, 0x20, 0x00, 0x02, 0x00, 0x00, 0x00, 'A', 'B'});  // implicit (0010,0020)
   b.Raw({0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0, 0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0});
   auto r = Read(b, ExplicitVrLittleEndian());
@@ -93,8 +93,8 @@ TEST(ReaderTest, ReadsUnOfUndefinedLengthAsImplicitSequence) {
 TEST(ReaderTest, KeepsEncapsulatedFragmentsUnchanged) {
   ByteBuilder b(Syntax::kExplicitLittle);
   b.Header(0x7FE0, 0x0010, "OB", 0xFFFFFFFF);
-  b.ItemStart(4).U32(0);                               // Basic Offset Table
-  b.ItemStart(4).Raw({0xFF, 0xD8, 0xFF, 0xD9});          // fragment
+  b.ItemStart(4).U32(0);                         // Basic Offset Table
+  b.ItemStart(4).Raw({0xFF, 0xD8, 0xFF, 0xD9});  // fragment
   b.SequenceEnd();
   auto ts = FindTransferSyntax("1.2.840.10008.1.2.4.50");
   ASSERT_TRUE(ts.has_value());
@@ -190,7 +190,8 @@ TEST(ReaderHostileTest, RejectsNestingDeeperThanTheLimit) {
 
 TEST(ReaderHostileTest, RejectsMoreElementsThanTheLimit) {
   ByteBuilder b(Syntax::kExplicitLittle);
-  for (std::uint16_t e = 1; e <= 20; ++e) b.ElementU16(0x0009, static_cast<std::uint16_t>(0x1000 + e), e);
+  for (std::uint16_t e = 1; e <= 20; ++e)
+    b.ElementU16(0x0009, static_cast<std::uint16_t>(0x1000 + e), e);
   ReadOptions options;
   options.limits.max_elements = 10;
   auto r = Read(b, ExplicitVrLittleEndian(), options);
@@ -250,6 +251,41 @@ TEST(ReaderHostileTest, RejectsTruncationAtEveryByte) {
     if (r.ok()) continue;
     EXPECT_EQ(r.status().code(), StatusCode::kMalformed) << n;
   }
+}
+
+TEST(ReaderHostileTest, LenientReadingKeepsWhatPrecedesATruncation) {
+  ByteBuilder b(Syntax::kExplicitLittle);
+  b.Element(0x0008, 0x0060, "CS", "MR").SequenceStart(0x0008, 0x1140).ItemStart();
+  b.Element(0x0008, 0x1150, "UI", "1.2.3").ItemEnd().ItemStart();
+  b.Header(0x0008, 0x1155, "UI", 64).Text("1.2");  // cut short
+  auto r = Read(b, ExplicitVrLittleEndian(), LenientReadOptions());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->dataset.GetString(Tag(0x0008, 0x0060)), "MR");
+  const Element* seq = r->dataset.Find(Tag(0x0008, 0x1140));
+  ASSERT_NE(seq, nullptr);
+  ASSERT_EQ(seq->items.size(), 2u);
+  EXPECT_TRUE(seq->items[1].empty());
+  ASSERT_FALSE(r->warnings.empty());
+  EXPECT_NE(r->warnings[0].find("ignored"), std::string::npos);
+}
+
+TEST(ReaderHostileTest, LenientReadingStillRefusesInputWithNothingReadable) {
+  ByteBuilder b(Syntax::kExplicitLittle);
+  b.Header(0x0010, 0x0010, "PN", 200).Text("AB");
+  auto r = Read(b, ExplicitVrLittleEndian(), LenientReadOptions());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("no element could be read"), std::string::npos);
+}
+
+TEST(ReaderHostileTest, EncapsulatedPixelDataMustBeOb) {
+  ByteBuilder b(Syntax::kExplicitLittle);
+  b.Header(0x7FE0, 0x0010, "OW", 0xFFFFFFFF).ItemStart(0).SequenceEnd();
+  auto jpeg = *FindTransferSyntax("1.2.840.10008.1.2.4.50");
+  EXPECT_FALSE(Read(b, jpeg).ok());
+  auto lenient = Read(b, jpeg, LenientReadOptions());
+  ASSERT_TRUE(lenient.ok());
+  EXPECT_EQ(lenient->dataset.Find(tags::kPixelData)->vr, Vr::kOB);
+  EXPECT_EQ(lenient->warnings.size(), 1u);
 }
 
 TEST(ReaderPart10Test, ReadsMetaAndDataSet) {

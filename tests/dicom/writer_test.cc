@@ -62,7 +62,9 @@ INSTANTIATE_TEST_SUITE_P(NativeSyntaxes, WriterConversionTest,
 
 TEST(WriterTest, AlwaysWritesAZeroPreambleAndACorrectGroupLength) {
   DataSet ds = SampleDataSet();
-  auto meta = BuildFileMeta(ds, ExplicitVrLittleEndian(), {.sop_class_uid = "", .sop_instance_uid = "", .source_ae_title = "MODALITY1"});
+  auto meta =
+      BuildFileMeta(ds, ExplicitVrLittleEndian(),
+                    {.sop_class_uid = "", .sop_instance_uid = "", .source_ae_title = "MODALITY1"});
   ASSERT_TRUE(meta.ok());
   VectorSink sink;
   ASSERT_TRUE(WritePart10(*meta, ds, ExplicitVrLittleEndian(), sink).ok());

@@ -28,7 +28,8 @@ MessageAssembler Assembler() {
 TEST(CommandTest, EncodesWithGroupLengthAndDecodesBack) {
   auto bytes = EncodeCommand(MakeCEchoRq(7));
   ASSERT_GE(bytes.size(), 12u);
-  const std::uint32_t group_length = bytes[8] | (bytes[9] << 8) | (bytes[10] << 16) | (bytes[11] << 24);
+  const std::uint32_t group_length =
+      bytes[8] | (bytes[9] << 8) | (bytes[10] << 16) | (bytes[11] << 24);
   EXPECT_EQ(group_length, bytes.size() - 12);
   auto command = DecodeCommand(bytes);
   ASSERT_TRUE(command.ok()) << command.status().ToString();

@@ -114,8 +114,8 @@ TEST(CheckAssociateRqTest, RejectsBadProtocolVersionAndApplicationContext) {
 }
 
 TEST(CheckAssociateRqTest, RejectsMalformedCallingAeTitles) {
-  for (std::string bad : {std::string("A\\B"), std::string("A\nB"), std::string("   "),
-                          std::string("\xC3\xA9")}) {
+  for (std::string bad :
+       {std::string("A\\B"), std::string("A\nB"), std::string("   "), std::string("\xC3\xA9")}) {
     auto rq = Request();
     rq.calling_ae_title = bad;
     auto rj = CheckAssociateRq(rq, Local());

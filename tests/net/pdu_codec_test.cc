@@ -18,8 +18,8 @@ AAssociateRq SampleRequest() {
   ui.implementation_version_name = "OFFIS_DCMTK_367";
   ui.async_operations = AsyncOperationsWindow{5, 5};
   ui.role_selections.push_back({"1.2.840.10008.5.1.4.1.1.2", true, true});
-  ui.user_identity_rq = UserIdentityRq{UserIdentityType::kUsernameAndPasscode, true, "alice",
-                                       "correct horse"};
+  ui.user_identity_rq =
+      UserIdentityRq{UserIdentityType::kUsernameAndPasscode, true, "alice", "correct horse"};
   return rq;
 }
 
@@ -62,10 +62,12 @@ TEST(PduCodecTest, RoundTripsTheOtherPdus) {
   ac.user_information.implementation_class_uid = "2.25.1";
   ac.user_information.user_identity_ac = UserIdentityAc{""};
   for (const Pdu& pdu :
-       {Pdu(ac), Pdu(AAssociateRj{RejectResult::kTransient, RejectSource::kServiceProviderPresentation,
-                                  reject_reason::kLocalLimitExceeded}),
+       {Pdu(ac),
+        Pdu(AAssociateRj{RejectResult::kTransient, RejectSource::kServiceProviderPresentation,
+                         reject_reason::kLocalLimitExceeded}),
         Pdu(PDataTf{{{1, true, true, {1, 2, 3, 4}}, {1, false, false, {}}}}), Pdu(AReleaseRq{}),
-        Pdu(AReleaseRp{}), Pdu(AAbort{AbortSource::kServiceProvider, AbortReason::kUnexpectedPdu})}) {
+        Pdu(AReleaseRp{}),
+        Pdu(AAbort{AbortSource::kServiceProvider, AbortReason::kUnexpectedPdu})}) {
     auto bytes = EncodePdu(pdu);
     auto decoded = DecodeAll(bytes);
     ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();

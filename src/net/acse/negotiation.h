@@ -26,7 +26,7 @@ struct SupportedSyntax {
 struct LocalApplication {
   std::string ae_title;
   std::vector<SupportedSyntax> syntaxes;
-  std::uint32_t max_pdu_length = 1u << 20;  // what we receive, advertised to the peer
+  std::uint32_t max_pdu_length = 1u << 20;       // what we receive, advertised to the peer
   std::uint32_t min_peer_max_pdu_length = 1024;  // smaller peer maxima are refused
   std::string implementation_class_uid;
   std::string implementation_version_name;

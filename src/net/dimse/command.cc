@@ -31,36 +31,61 @@ std::optional<std::uint16_t> U16(const dicom::DataSet& ds, Tag tag) {
 
 std::string CommandFieldName(std::uint16_t field) {
   switch (static_cast<CommandField>(field)) {
-    case CommandField::kCStoreRq: return "C-STORE-RQ";
-    case CommandField::kCStoreRsp: return "C-STORE-RSP";
-    case CommandField::kCGetRq: return "C-GET-RQ";
-    case CommandField::kCGetRsp: return "C-GET-RSP";
-    case CommandField::kCFindRq: return "C-FIND-RQ";
-    case CommandField::kCFindRsp: return "C-FIND-RSP";
-    case CommandField::kCMoveRq: return "C-MOVE-RQ";
-    case CommandField::kCMoveRsp: return "C-MOVE-RSP";
-    case CommandField::kCEchoRq: return "C-ECHO-RQ";
-    case CommandField::kCEchoRsp: return "C-ECHO-RSP";
-    case CommandField::kNEventReportRq: return "N-EVENT-REPORT-RQ";
-    case CommandField::kNEventReportRsp: return "N-EVENT-REPORT-RSP";
-    case CommandField::kNGetRq: return "N-GET-RQ";
-    case CommandField::kNGetRsp: return "N-GET-RSP";
-    case CommandField::kNSetRq: return "N-SET-RQ";
-    case CommandField::kNSetRsp: return "N-SET-RSP";
-    case CommandField::kNActionRq: return "N-ACTION-RQ";
-    case CommandField::kNActionRsp: return "N-ACTION-RSP";
-    case CommandField::kNCreateRq: return "N-CREATE-RQ";
-    case CommandField::kNCreateRsp: return "N-CREATE-RSP";
-    case CommandField::kNDeleteRq: return "N-DELETE-RQ";
-    case CommandField::kNDeleteRsp: return "N-DELETE-RSP";
-    case CommandField::kCCancelRq: return "C-CANCEL-RQ";
+    case CommandField::kCStoreRq:
+      return "C-STORE-RQ";
+    case CommandField::kCStoreRsp:
+      return "C-STORE-RSP";
+    case CommandField::kCGetRq:
+      return "C-GET-RQ";
+    case CommandField::kCGetRsp:
+      return "C-GET-RSP";
+    case CommandField::kCFindRq:
+      return "C-FIND-RQ";
+    case CommandField::kCFindRsp:
+      return "C-FIND-RSP";
+    case CommandField::kCMoveRq:
+      return "C-MOVE-RQ";
+    case CommandField::kCMoveRsp:
+      return "C-MOVE-RSP";
+    case CommandField::kCEchoRq:
+      return "C-ECHO-RQ";
+    case CommandField::kCEchoRsp:
+      return "C-ECHO-RSP";
+    case CommandField::kNEventReportRq:
+      return "N-EVENT-REPORT-RQ";
+    case CommandField::kNEventReportRsp:
+      return "N-EVENT-REPORT-RSP";
+    case CommandField::kNGetRq:
+      return "N-GET-RQ";
+    case CommandField::kNGetRsp:
+      return "N-GET-RSP";
+    case CommandField::kNSetRq:
+      return "N-SET-RQ";
+    case CommandField::kNSetRsp:
+      return "N-SET-RSP";
+    case CommandField::kNActionRq:
+      return "N-ACTION-RQ";
+    case CommandField::kNActionRsp:
+      return "N-ACTION-RSP";
+    case CommandField::kNCreateRq:
+      return "N-CREATE-RQ";
+    case CommandField::kNCreateRsp:
+      return "N-CREATE-RSP";
+    case CommandField::kNDeleteRq:
+      return "N-DELETE-RQ";
+    case CommandField::kNDeleteRsp:
+      return "N-DELETE-RSP";
+    case CommandField::kCCancelRq:
+      return "C-CANCEL-RQ";
   }
   char buf[32];
   std::snprintf(buf, sizeof buf, "unknown command 0x%04X", field);
   return buf;
 }
 
-std::optional<std::uint16_t> Command::command_field() const { return U16(elements, kCommandFieldTag); }
+std::optional<std::uint16_t> Command::command_field() const {
+  return U16(elements, kCommandFieldTag);
+}
 std::optional<std::uint16_t> Command::message_id() const { return U16(elements, kMessageId); }
 std::optional<std::uint16_t> Command::message_id_being_responded_to() const {
   return U16(elements, kMessageIdBeingRespondedTo);
@@ -126,7 +151,8 @@ dicom::DataSet MakeCEchoRq(std::uint16_t message_id) {
   return ds;
 }
 
-dicom::DataSet MakeResponse(CommandField response_field, std::uint16_t message_id_being_responded_to,
+dicom::DataSet MakeResponse(CommandField response_field,
+                            std::uint16_t message_id_being_responded_to,
                             const std::string& affected_sop_class_uid,
                             const std::string& affected_sop_instance_uid, std::uint16_t status,
                             bool has_data_set) {

@@ -16,17 +16,28 @@ namespace bastion::net::dimse {
 
 // Command Field values (PS3.7 E.1).
 enum class CommandField : std::uint16_t {
-  kCStoreRq = 0x0001, kCStoreRsp = 0x8001,
-  kCGetRq = 0x0010, kCGetRsp = 0x8010,
-  kCFindRq = 0x0020, kCFindRsp = 0x8020,
-  kCMoveRq = 0x0021, kCMoveRsp = 0x8021,
-  kCEchoRq = 0x0030, kCEchoRsp = 0x8030,
-  kNEventReportRq = 0x0100, kNEventReportRsp = 0x8100,
-  kNGetRq = 0x0110, kNGetRsp = 0x8110,
-  kNSetRq = 0x0120, kNSetRsp = 0x8120,
-  kNActionRq = 0x0130, kNActionRsp = 0x8130,
-  kNCreateRq = 0x0140, kNCreateRsp = 0x8140,
-  kNDeleteRq = 0x0150, kNDeleteRsp = 0x8150,
+  kCStoreRq = 0x0001,
+  kCStoreRsp = 0x8001,
+  kCGetRq = 0x0010,
+  kCGetRsp = 0x8010,
+  kCFindRq = 0x0020,
+  kCFindRsp = 0x8020,
+  kCMoveRq = 0x0021,
+  kCMoveRsp = 0x8021,
+  kCEchoRq = 0x0030,
+  kCEchoRsp = 0x8030,
+  kNEventReportRq = 0x0100,
+  kNEventReportRsp = 0x8100,
+  kNGetRq = 0x0110,
+  kNGetRsp = 0x8110,
+  kNSetRq = 0x0120,
+  kNSetRsp = 0x8120,
+  kNActionRq = 0x0130,
+  kNActionRsp = 0x8130,
+  kNCreateRq = 0x0140,
+  kNCreateRsp = 0x8140,
+  kNDeleteRq = 0x0150,
+  kNDeleteRsp = 0x8150,
   kCCancelRq = 0x0FFF,
 };
 
@@ -69,14 +80,16 @@ struct CommandLimits {
 };
 
 // Decodes a command set (implicit VR little endian, group 0000 only).
-Result<Command> DecodeCommand(std::span<const std::uint8_t> bytes, const CommandLimits& limits = {});
+Result<Command> DecodeCommand(std::span<const std::uint8_t> bytes,
+                              const CommandLimits& limits = {});
 
 // Encodes a command set with a correct Command Group Length (0000,0000).
 std::vector<std::uint8_t> EncodeCommand(const dicom::DataSet& command);
 
 // Builders for the messages we send.
 dicom::DataSet MakeCEchoRq(std::uint16_t message_id);
-dicom::DataSet MakeResponse(CommandField response_field, std::uint16_t message_id_being_responded_to,
+dicom::DataSet MakeResponse(CommandField response_field,
+                            std::uint16_t message_id_being_responded_to,
                             const std::string& affected_sop_class_uid,
                             const std::string& affected_sop_instance_uid, std::uint16_t status,
                             bool has_data_set = false);

@@ -19,13 +19,13 @@ Status MessageAssembler::ConsumeOne(const pdu::PresentationDataValue& pdv,
   }
   if ((in_command_ || expecting_data_) && pdv.context_id != context_id_) {
     return Status::Malformed("message fragments switch from presentation context " +
-                             std::to_string(context_id_) + " to " +
-                             std::to_string(pdv.context_id));
+                             std::to_string(context_id_) + " to " + std::to_string(pdv.context_id));
   }
   if (pdv.is_command) {
     if (expecting_data_) {
-      return Status::Malformed("a command arrived while the previous message's data set was "
-                               "incomplete");
+      return Status::Malformed(
+          "a command arrived while the previous message's data set was "
+          "incomplete");
     }
     if (command_buffer_.size() + pdv.data.size() > limits_.max_command_length) {
       return Status::LimitExceeded("command set longer than " +

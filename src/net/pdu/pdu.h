@@ -101,7 +101,7 @@ struct UserInformation {
 
 struct AAssociateRq {
   std::uint16_t protocol_version = 1;
-  std::string called_ae_title;   // as received, trailing spaces removed
+  std::string called_ae_title;  // as received, trailing spaces removed
   std::string calling_ae_title;
   std::string application_context = std::string(kDicomApplicationContext);
   std::vector<PresentationContextRq> presentation_contexts;
@@ -176,8 +176,8 @@ struct AAbort {
   AbortReason reason = AbortReason::kNotSpecified;
 };
 
-using Pdu = std::variant<AAssociateRq, AAssociateAc, AAssociateRj, PDataTf, AReleaseRq,
-                         AReleaseRp, AAbort>;
+using Pdu =
+    std::variant<AAssociateRq, AAssociateAc, AAssociateRj, PDataTf, AReleaseRq, AReleaseRp, AAbort>;
 
 PduType TypeOf(const Pdu& pdu);
 

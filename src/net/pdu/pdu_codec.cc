@@ -279,7 +279,8 @@ Result<Pdu> DecodeAssociateAc(std::span<const std::uint8_t> body, const PduLimit
         if (!id || !reserved || !result || !v.Skip(1)) {
           return Bad("truncated presentation context result item");
         }
-        if (*result > 4) return Bad("invalid presentation context result " + std::to_string(*result));
+        if (*result > 4)
+          return Bad("invalid presentation context result " + std::to_string(*result));
         PresentationContextAc pc;
         pc.id = *id;
         pc.result = static_cast<ContextResult>(*result);

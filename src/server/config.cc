@@ -1,0 +1,309 @@
+#include "server/config.h"
+
+#include <sys/stat.h>
+#include <toml++/toml.h>
+
+#include <sstream>
+
+namespace bastion::server {
+namespace {
+
+bool IsLoopback(const std::string& address) {
+  return address == "127.0.0.1" || address == "::1" || address == "localhost" ||
+         address.rfind("127.", 0) == 0;
+}
+
+// Reads the keys of one table into typed fields and reports keys nobody asked for.
+class TableReader {
+ public:
+  TableReader(const toml::table* table, std::string name, std::vector<std::string>& errors)
+      : table_(table), name_(std::move(name)), errors_(errors) {}
+
+  template <typename T>
+  void Get(const char* key, T& out) {
+    seen_.insert(key);
+    if (table_ == nullptr) return;
+    const toml::node* node = table_->get(key);
+    if (node == nullptr) return;
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (auto v = node->value<std::string>()) {
+        out = *v;
+        return;
+      }
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (auto v = node->value<bool>()) {
+        out = *v;
+        return;
+      }
+    } else if constexpr (std::is_integral_v<T>) {
+      if (auto v = node->value<std::int64_t>()) {
+        if (*v >= 0 && static_cast<std::uint64_t>(*v) <= std::numeric_limits<T>::max()) {
+          out = static_cast<T>(*v);
+          return;
+        }
+      }
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      if (const toml::array* arr = node->as_array()) {
+        std::vector<std::string> values;
+        bool ok = true;
+        for (const toml::node& item : *arr) {
+          auto v = item.value<std::string>();
+          if (!v)
+            ok = false;
+          else
+            values.push_back(*v);
+        }
+        if (ok) {
+          out = std::move(values);
+          return;
+        }
+      }
+    }
+    errors_.push_back(name_ + "." + key + " has the wrong type or is out of range");
+  }
+
+  void RejectUnknownKeys() {
+    if (table_ == nullptr) return;
+    for (const auto& [key, _] : *table_) {
+      if (seen_.count(std::string(key.str())) == 0) {
+        errors_.push_back("unknown setting " + name_ + "." + std::string(key.str()));
+      }
+    }
+  }
+
+ private:
+  const toml::table* table_;
+  std::string name_;
+  std::vector<std::string>& errors_;
+  std::set<std::string> seen_;
+};
+
+Status CheckPrivate(const std::string& path, const char* what, std::vector<std::string>& problems) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    problems.push_back(std::string(what) + " " + path +
+                       " is missing; run `bastion init` or fix "
+                       "the path in bastion.toml");
+    return Status::Ok();
+  }
+  if ((st.st_mode & 0077) != 0) {
+    problems.push_back(std::string(what) + " " + path +
+                       " is readable or writable by other users; run `chmod 600 " + path + "`");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string Config::Resolve(const std::string& path) const {
+  if (path.empty() || path.front() == '/') return path;
+  return data_dir + "/" + path;
+}
+
+Result<Config> LoadConfig(const std::string& data_dir) {
+  Config config;
+  config.data_dir = data_dir;
+  const std::string path = data_dir + "/" + kConfigFileName;
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << path << ": " << e.description() << " (line " << e.source().begin.line << ")";
+    return Status::Malformed(msg.str());
+  } catch (const std::exception& e) {
+    return Status::Unavailable(path + ": " + e.what() + "; run `bastion init --dir " + data_dir +
+                               "` first");
+  }
+  std::vector<std::string> errors;
+  for (const auto& [key, _] : root) {
+    const std::string k(key.str());
+    if (k != "dicom" && k != "limits" && k != "tls" && k != "lockout" && k != "jwt_issuers" &&
+        k != "roles") {
+      errors.push_back("unknown section [" + k + "]");
+    }
+  }
+  {
+    TableReader t(root["dicom"].as_table(), "dicom", errors);
+    t.Get("ae_title", config.dicom.ae_title);
+    t.Get("bind", config.dicom.bind_address);
+    t.Get("port", config.dicom.port);
+    t.Get("plaintext_port", config.dicom.plaintext_port);
+    t.Get("plaintext_bind", config.dicom.plaintext_bind_address);
+    t.Get("max_pdu_length", config.dicom.max_pdu_length);
+    t.Get("transfer_syntaxes", config.dicom.transfer_syntaxes);
+    t.RejectUnknownKeys();
+  }
+  {
+    LimitsConfig& l = config.limits;
+    TableReader t(root["limits"].as_table(), "limits", errors);
+    t.Get("max_associations", l.max_associations);
+    t.Get("max_associations_per_address", l.max_associations_per_address);
+    t.Get("artim_timeout_seconds", l.artim_timeout_seconds);
+    t.Get("idle_timeout_seconds", l.idle_timeout_seconds);
+    t.Get("pdu_timeout_seconds", l.pdu_timeout_seconds);
+    t.Get("tls_handshake_timeout_seconds", l.tls_handshake_timeout_seconds);
+    t.Get("max_presentation_contexts", l.max_presentation_contexts);
+    t.Get("max_associate_pdu_length", l.max_associate_pdu_length);
+    t.Get("threads", l.threads);
+    t.Get("auth_threads", l.auth_threads);
+    t.RejectUnknownKeys();
+  }
+  {
+    TableReader t(root["tls"].as_table(), "tls", errors);
+    t.Get("certificate", config.tls.certificate_file);
+    t.Get("key", config.tls.key_file);
+    t.Get("client_ca", config.tls.client_ca_file);
+    t.Get("ca_key", config.tls.ca_key_file);
+    t.RejectUnknownKeys();
+  }
+  {
+    LockoutConfig& l = config.lockout;
+    TableReader t(root["lockout"].as_table(), "lockout", errors);
+    t.Get("slow_after_failures", l.slow_after_failures);
+    t.Get("lock_after_failures", l.lock_after_failures);
+    t.Get("window_seconds", l.window_seconds);
+    t.Get("lockout_seconds", l.lockout_seconds);
+    t.Get("max_delay_ms", l.max_delay_ms);
+    t.RejectUnknownKeys();
+  }
+  if (const toml::array* issuers = root["jwt_issuers"].as_array()) {
+    for (const toml::node& node : *issuers) {
+      JwtIssuerConfig issuer;
+      TableReader t(node.as_table(), "jwt_issuers", errors);
+      t.Get("issuer", issuer.issuer);
+      t.Get("audience", issuer.audience);
+      t.Get("public_keys", issuer.public_key_files);
+      t.Get("algorithms", issuer.algorithms);
+      t.Get("username_claim", issuer.username_claim);
+      t.Get("roles_claim", issuer.roles_claim);
+      t.Get("clock_skew_seconds", issuer.clock_skew_seconds);
+      t.RejectUnknownKeys();
+      if (issuer.issuer.empty() || issuer.audience.empty() || issuer.public_key_files.empty()) {
+        errors.push_back("each [[jwt_issuers]] needs issuer, audience and public_keys");
+      }
+      for (std::string& key : issuer.public_key_files) key = config.Resolve(key);
+      config.jwt_issuers.push_back(std::move(issuer));
+    }
+  }
+  if (const toml::table* roles = root["roles"].as_table()) {
+    for (const auto& [name, node] : *roles) {
+      std::vector<std::string> permissions;
+      TableReader t(node.as_table(), "roles." + std::string(name.str()), errors);
+      t.Get("permissions", permissions);
+      t.RejectUnknownKeys();
+      config.custom_roles[std::string(name.str())] = permissions;
+    }
+  }
+  if (config.dicom.ae_title.empty() || config.dicom.ae_title.size() > 16) {
+    errors.push_back("dicom.ae_title must be 1 to 16 characters");
+  }
+  if (config.dicom.port == 0) errors.push_back("dicom.port must be set (default 2762)");
+  if (config.dicom.max_pdu_length < 4096 || config.dicom.max_pdu_length > (16u << 20)) {
+    errors.push_back("dicom.max_pdu_length must be between 4096 and 16777216");
+  }
+  if (config.limits.max_associations == 0 || config.limits.max_associations_per_address == 0) {
+    errors.push_back("limits.max_associations and max_associations_per_address must be >= 1");
+  }
+  if (config.limits.artim_timeout_seconds == 0 || config.limits.pdu_timeout_seconds == 0 ||
+      config.limits.idle_timeout_seconds == 0 || config.limits.tls_handshake_timeout_seconds == 0) {
+    errors.push_back("timeouts in [limits] must be at least 1 second");
+  }
+  config.tls.certificate_file = config.Resolve(config.tls.certificate_file);
+  config.tls.key_file = config.Resolve(config.tls.key_file);
+  config.tls.client_ca_file = config.Resolve(config.tls.client_ca_file);
+  config.tls.ca_key_file = config.Resolve(config.tls.ca_key_file);
+  if (!errors.empty()) {
+    std::string msg = path + ":";
+    for (const std::string& e : errors) msg += "\n  - " + e;
+    return Status::Malformed(msg);
+  }
+  return config;
+}
+
+std::string RenderInitialConfig(const std::string& ae_title, std::uint16_t dicom_port) {
+  std::ostringstream o;
+  o << "# Bastion configuration, written by `bastion init`.\n"
+       "# Paths are relative to this directory. Every setting below shows its default; unknown\n"
+       "# settings are refused at start so that a typo cannot silently weaken security.\n"
+       "\n"
+       "[dicom]\n"
+       "# Our AE title. Callers must address it exactly.\n"
+       "ae_title = \""
+    << ae_title
+    << "\"\n"
+       "# DICOM over TLS (PS3.15 B.13). There is no plaintext listener unless you add one.\n"
+       "bind = \"0.0.0.0\"\n"
+       "port = "
+    << dicom_port
+    << "\n"
+       "# plaintext_port = 11112     # plaintext DIMSE for legacy tools, loopback only...\n"
+       "# plaintext_bind = \"127.0.0.1\"  # ...unless you also change this (warned at every "
+       "start)\n"
+       "max_pdu_length = 1048576\n"
+       "transfer_syntaxes = [\"1.2.840.10008.1.2.1\", \"1.2.840.10008.1.2\", "
+       "\"1.2.840.10008.1.2.1.99\", \"1.2.840.10008.1.2.2\"]\n"
+       "\n"
+       "[limits]\n"
+       "max_associations = 200\n"
+       "max_associations_per_address = 20\n"
+       "artim_timeout_seconds = 30        # association set-up and release (PS3.8 9.1.5)\n"
+       "idle_timeout_seconds = 300        # an established association with no traffic\n"
+       "pdu_timeout_seconds = 60          # a PDU must arrive whole within this (slow senders)\n"
+       "tls_handshake_timeout_seconds = 15\n"
+       "max_presentation_contexts = 128\n"
+       "max_associate_pdu_length = 65536\n"
+       "threads = 0                       # network threads; 0 = one per core\n"
+       "auth_threads = 2                  # password checks run here, off the network threads\n"
+       "\n"
+       "[tls]\n"
+       "certificate = \"tls/server.pem\"\n"
+       "key = \"tls/server.key\"\n"
+       "client_ca = \"tls/ca.pem\"         # client certificates must chain to these CAs\n"
+       "ca_key = \"tls/ca.key\"            # used by `bastion cert issue`\n"
+       "\n"
+       "[lockout]\n"
+       "# Failed authentications per source address: slowed, then locked out.\n"
+       "slow_after_failures = 3\n"
+       "lock_after_failures = 10\n"
+       "window_seconds = 600\n"
+       "lockout_seconds = 900\n"
+       "max_delay_ms = 5000\n"
+       "\n"
+       "# JWT issuers accepted for DICOM User Identity type 5 (PS3.7 D.3.3.7):\n"
+       "# [[jwt_issuers]]\n"
+       "# issuer = \"https://idp.example.org\"\n"
+       "# audience = \"bastion\"\n"
+       "# public_keys = [\"jwt/idp.pem\"]\n"
+       "# algorithms = [\"RS256\", \"ES256\", \"EdDSA\"]\n"
+       "# username_claim = \"sub\"\n"
+       "# roles_claim = \"roles\"\n"
+       "# clock_skew_seconds = 60\n"
+       "\n"
+       "# Custom roles besides admin, modality, viewer and auditor:\n"
+       "# [roles.research]\n"
+       "# permissions = [\"echo\", \"query\"]\n";
+  return o.str();
+}
+
+Status CheckSafeToServe(const Config& config) {
+  std::vector<std::string> problems;
+  (void)CheckPrivate(config.data_dir + "/" + kConfigFileName, "the configuration", problems);
+  (void)CheckPrivate(config.tls.key_file, "the TLS private key", problems);
+  (void)CheckPrivate(config.users_file(), "the user store", problems);
+  struct stat st {};
+  if (::stat(config.tls.certificate_file.c_str(), &st) != 0) {
+    problems.push_back("the TLS certificate " + config.tls.certificate_file +
+                       " is missing: Bastion never serves DICOM without TLS; run `bastion init` "
+                       "or set [tls] certificate");
+  }
+  if (config.dicom.plaintext_port != 0 && config.dicom.plaintext_port == config.dicom.port) {
+    problems.push_back("dicom.plaintext_port must differ from dicom.port");
+  }
+  if (problems.empty()) return Status::Ok();
+  std::string msg = "refusing to start with unsafe settings:";
+  for (const std::string& p : problems) msg += "\n  - " + p;
+  return Status::PermissionDenied(msg);
+}
+
+}  // namespace bastion::server

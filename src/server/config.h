@@ -1,0 +1,95 @@
+// Server configuration: the TOML file `bastion init` writes into the data directory, loaded
+// and validated at start. Every limit is a named value with a safe default; unsafe settings
+// are refused with a message naming the setting and how to fix it.
+// Thread-safety: a loaded Config is an immutable value.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace bastion::server {
+
+struct DicomListenConfig {
+  std::string ae_title;
+  std::string bind_address = "0.0.0.0";
+  std::uint16_t port = 2762;  // DICOM over TLS (PS3.15 B.13 registered port)
+  // Plaintext DIMSE: off unless a port is given; loopback unless plaintext_bind says otherwise.
+  std::uint16_t plaintext_port = 0;
+  std::string plaintext_bind_address = "127.0.0.1";
+  std::uint32_t max_pdu_length = 1u << 20;
+  // Our preference among the transfer syntaxes a requestor proposes.
+  std::vector<std::string> transfer_syntaxes = {"1.2.840.10008.1.2.1", "1.2.840.10008.1.2",
+                                                "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.2"};
+};
+
+struct LimitsConfig {
+  std::uint32_t max_associations = 200;
+  std::uint32_t max_associations_per_address = 20;
+  std::uint32_t artim_timeout_seconds = 30;  // PS3.8 9.1.5: connection set-up and close
+  std::uint32_t idle_timeout_seconds = 300;  // no PDU on an established association
+  std::uint32_t pdu_timeout_seconds = 60;    // one PDU must arrive whole within this
+  std::uint32_t tls_handshake_timeout_seconds = 15;
+  std::uint32_t max_presentation_contexts = 128;
+  std::uint32_t max_associate_pdu_length = 64u << 10;
+  std::uint32_t threads = 0;       // network threads; 0 = number of cores
+  std::uint32_t auth_threads = 2;  // password hashing runs off the network threads
+};
+
+struct TlsConfig {
+  std::string certificate_file = "tls/server.pem";
+  std::string key_file = "tls/server.key";
+  std::string client_ca_file = "tls/ca.pem";
+  std::string ca_key_file = "tls/ca.key";  // for `bastion cert issue`
+};
+
+struct LockoutConfig {
+  std::uint32_t slow_after_failures = 3;
+  std::uint32_t lock_after_failures = 10;
+  std::uint32_t window_seconds = 600;
+  std::uint32_t lockout_seconds = 900;
+  std::uint32_t max_delay_ms = 5000;
+};
+
+struct JwtIssuerConfig {
+  std::string issuer;
+  std::string audience;
+  std::vector<std::string> public_key_files;
+  std::vector<std::string> algorithms = {"RS256", "ES256", "EdDSA"};
+  std::string username_claim = "sub";
+  std::string roles_claim = "roles";
+  std::uint32_t clock_skew_seconds = 60;
+};
+
+struct Config {
+  std::string data_dir;  // absolute; relative paths in the file resolve against it
+  DicomListenConfig dicom;
+  LimitsConfig limits;
+  TlsConfig tls;
+  LockoutConfig lockout;
+  std::vector<JwtIssuerConfig> jwt_issuers;
+  std::map<std::string, std::vector<std::string>> custom_roles;  // role -> permission names
+
+  std::string Resolve(const std::string& path) const;  // against data_dir
+  std::string users_file() const { return data_dir + "/users.json"; }
+  std::string peers_file() const { return data_dir + "/peers.json"; }
+  std::string audit_log_file() const { return data_dir + "/audit/audit.log"; }
+};
+
+inline constexpr const char* kConfigFileName = "bastion.toml";
+
+// Loads DIR/bastion.toml. Unknown keys are errors (a typo must not silently weaken security).
+Result<Config> LoadConfig(const std::string& data_dir);
+
+// The commented configuration file `bastion init` writes.
+std::string RenderInitialConfig(const std::string& ae_title, std::uint16_t dicom_port);
+
+// Refuses settings that are unsafe to serve with: world- or group-readable config or keys,
+// plaintext on a non-loopback address without the explicit override. Returns every problem.
+Status CheckSafeToServe(const Config& config);
+
+}  // namespace bastion::server
