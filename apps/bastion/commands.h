@@ -10,5 +10,9 @@ int& ExitCode();
 
 void RegisterDumpCommand(CLI::App& app);
 void RegisterJsonCommand(CLI::App& app);
+void RegisterInitCommand(CLI::App& app);
+void RegisterUserCommand(CLI::App& app);
+void RegisterPeerCommand(CLI::App& app);
+void RegisterCertCommand(CLI::App& app);
 
 }  // namespace bastion::cli

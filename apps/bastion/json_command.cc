@@ -45,6 +45,7 @@ void RegisterJsonCommand(CLI::App& app) {
     const std::string base = "file://" + std::filesystem::absolute(args->file, ec).string();
     dicom::JsonEncodeOptions options;
     options.pretty = args->pretty;
+    options.lenient_values = args->lenient;
     options.bulk_data_threshold = args->bulk_threshold;
     options.bulk_data_uri = [&base](const std::string& tag_path,
                                     const dicom::Element&) -> std::optional<std::string> {

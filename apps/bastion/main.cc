@@ -16,6 +16,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "bastion 0.1.0");
   bastion::cli::RegisterDumpCommand(app);
   bastion::cli::RegisterJsonCommand(app);
+  bastion::cli::RegisterInitCommand(app);
+  bastion::cli::RegisterUserCommand(app);
+  bastion::cli::RegisterPeerCommand(app);
+  bastion::cli::RegisterCertCommand(app);
   CLI11_PARSE(app, argc, argv);
   return bastion::cli::ExitCode();
 }

@@ -1,0 +1,92 @@
+// `bastion peer add|list|remove --dir DIR ...`: the registry of DICOM peers allowed in.
+#include <unistd.h>
+
+#include <iostream>
+
+#include "commands.h"
+#include "server/data_dir.h"
+
+namespace bastion::cli {
+namespace {
+
+bool Fail(const char* command, const Status& st) {
+  std::cerr << "bastion peer " << command << ": " << st.message() << "\n";
+  ExitCode() = 1;
+  return false;
+}
+
+void Audit(server::DataDir& d, const std::string& what) {
+  audit::AuditEvent event;
+  event.type = audit::AuditEventType::kConfigurationChange;
+  event.user = "local administrator (uid " + std::to_string(::getuid()) + ")";
+  event.local_ae_title = d.config.dicom.ae_title;
+  event.description = what;
+  d.audit->Emit(event);
+}
+
+}  // namespace
+
+void RegisterPeerCommand(CLI::App& app) {
+  CLI::App* peer = app.add_subcommand("peer", "Manage the DICOM peers allowed to associate");
+  peer->require_subcommand(1);
+  auto dir = std::make_shared<std::string>();
+  auto p = std::make_shared<security::Peer>();
+  auto cert = std::make_shared<std::string>();
+
+  CLI::App* add = peer->add_subcommand("add", "Register a peer");
+  add->add_option("--dir", *dir, "Data directory")->required();
+  add->add_option("AETITLE", p->ae_title, "The peer's calling AE title")->required();
+  add->add_option("--host", p->host,
+                  "Address or host name it connects from ('*' = any, requires --cert)")
+      ->required();
+  add->add_option("--port", p->port, "Its DICOM port, for associations we open to it");
+  add->add_option("--role", p->roles, "Role (repeatable)")->required();
+  add->add_option("--cert", *cert, "Its client certificate (PEM): then required over TLS");
+  add->add_flag("--require-identity", p->require_identity,
+                "It must also present a user identity (password or JWT)");
+  add->callback([=] {
+    auto d = server::OpenDataDir(*dir);
+    if (!d.ok()) return (void)Fail("add", d.status());
+    security::Peer peer_copy = *p;
+    if (!cert->empty()) {
+      auto fingerprint = security::CertificateFingerprintFromFile(*cert);
+      if (!fingerprint.ok()) return (void)Fail("add", fingerprint.status());
+      peer_copy.cert_sha256 = *fingerprint;
+      peer_copy.require_client_cert = true;
+    }
+    Status st = d->peers->Add(peer_copy);
+    if (st.ok()) st = d->peers->Save();
+    if (!st.ok()) return (void)Fail("add", st);
+    Audit(*d, "peer '" + peer_copy.ae_title + "' registered from host " + peer_copy.host);
+    std::cout << "peer " << peer_copy.ae_title << " registered\n";
+  });
+
+  CLI::App* list = peer->add_subcommand("list", "List registered peers");
+  list->add_option("--dir", *dir, "Data directory")->required();
+  list->callback([=] {
+    auto d = server::OpenDataDir(*dir);
+    if (!d.ok()) return (void)Fail("list", d.status());
+    for (const security::Peer& e : d->peers->List()) {
+      std::string r;
+      for (const std::string& role : e.roles) r += (r.empty() ? "" : ",") + role;
+      std::cout << e.ae_title << "\thost=" << e.host << "\tport=" << e.port << "\troles=" << r
+                << (e.cert_sha256.empty() ? "" : "\tcert=" + e.cert_sha256.substr(0, 16) + "...")
+                << (e.require_identity ? "\trequire-identity" : "") << "\n";
+    }
+  });
+
+  CLI::App* remove = peer->add_subcommand("remove", "Remove a peer");
+  remove->add_option("--dir", *dir, "Data directory")->required();
+  remove->add_option("AETITLE", p->ae_title, "The peer's AE title")->required();
+  remove->callback([=] {
+    auto d = server::OpenDataDir(*dir);
+    if (!d.ok()) return (void)Fail("remove", d.status());
+    Status st = d->peers->Remove(p->ae_title);
+    if (st.ok()) st = d->peers->Save();
+    if (!st.ok()) return (void)Fail("remove", st);
+    Audit(*d, "peer '" + p->ae_title + "' removed");
+    std::cout << "peer " << p->ae_title << " removed\n";
+  });
+}
+
+}  // namespace bastion::cli

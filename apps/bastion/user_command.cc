@@ -1,0 +1,118 @@
+// `bastion user add|list|remove|passwd --dir DIR ...`: manage the user store. Changes take
+// effect in a running server without a restart (it reloads the store when the file changes).
+#include <unistd.h>
+
+#include <iostream>
+#include <string>
+
+#include "commands.h"
+#include "security/password_hash.h"
+#include "server/data_dir.h"
+
+namespace bastion::cli {
+namespace {
+
+// A password from standard input (first line), or a generated one that is printed.
+Result<std::string> ObtainPassword(bool from_stdin, bool& generated) {
+  generated = false;
+  if (from_stdin) {
+    std::string line;
+    if (!std::getline(std::cin, line)) return Status::Malformed("no password on standard input");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    BASTION_RETURN_IF_ERROR(security::CheckPasswordPolicy(line));
+    return line;
+  }
+  generated = true;
+  return security::GeneratePassword();
+}
+
+void Audit(server::DataDir& d, const std::string& what) {
+  audit::AuditEvent event;
+  event.type = audit::AuditEventType::kConfigurationChange;
+  event.user = "local administrator (uid " + std::to_string(::getuid()) + ")";
+  event.local_ae_title = d.config.dicom.ae_title;
+  event.description = what;
+  d.audit->Emit(event);
+}
+
+bool Fail(const char* command, const Status& st) {
+  std::cerr << "bastion user " << command << ": " << st.message() << "\n";
+  ExitCode() = 1;
+  return false;
+}
+
+}  // namespace
+
+void RegisterUserCommand(CLI::App& app) {
+  CLI::App* user = app.add_subcommand("user", "Manage users (Argon2id password hashes)");
+  user->require_subcommand(1);
+  auto dir = std::make_shared<std::string>();
+  auto name = std::make_shared<std::string>();
+  auto roles = std::make_shared<std::vector<std::string>>();
+  auto from_stdin = std::make_shared<bool>(false);
+
+  CLI::App* add = user->add_subcommand("add", "Add a user; prints a generated password");
+  add->add_option("--dir", *dir, "Data directory")->required();
+  add->add_option("NAME", *name, "User name")->required();
+  add->add_option("--role", *roles, "Role (repeatable): admin, modality, viewer, auditor, custom")
+      ->required();
+  add->add_flag("--password-stdin", *from_stdin, "Read the password from standard input");
+  add->callback([=] {
+    auto d = server::OpenDataDir(*dir);
+    if (!d.ok()) return (void)Fail("add", d.status());
+    bool generated = false;
+    auto password = ObtainPassword(*from_stdin, generated);
+    if (!password.ok()) return (void)Fail("add", password.status());
+    Status st = d->users->Add(*name, *roles, *password);
+    if (st.ok()) st = d->users->Save();
+    if (!st.ok()) return (void)Fail("add", st);
+    Audit(*d, "user '" + *name + "' added");
+    std::cout << "user " << *name << " added\n";
+    if (generated) std::cout << "password (shown once): " << *password << "\n";
+  });
+
+  CLI::App* list = user->add_subcommand("list", "List users and their roles");
+  list->add_option("--dir", *dir, "Data directory")->required();
+  list->callback([=] {
+    auto d = server::OpenDataDir(*dir);
+    if (!d.ok()) return (void)Fail("list", d.status());
+    for (const security::User& u : d->users->List()) {
+      std::string r;
+      for (const std::string& role : u.roles) r += (r.empty() ? "" : ",") + role;
+      std::cout << u.name << "\t" << r << (u.disabled ? "\tdisabled" : "") << "\n";
+    }
+  });
+
+  CLI::App* remove = user->add_subcommand("remove", "Remove a user");
+  remove->add_option("--dir", *dir, "Data directory")->required();
+  remove->add_option("NAME", *name, "User name")->required();
+  remove->callback([=] {
+    auto d = server::OpenDataDir(*dir);
+    if (!d.ok()) return (void)Fail("remove", d.status());
+    Status st = d->users->Remove(*name);
+    if (st.ok()) st = d->users->Save();
+    if (!st.ok()) return (void)Fail("remove", st);
+    Audit(*d, "user '" + *name + "' removed");
+    std::cout << "user " << *name << " removed\n";
+  });
+
+  CLI::App* passwd = user->add_subcommand("passwd", "Set a new password");
+  passwd->add_option("--dir", *dir, "Data directory")->required();
+  passwd->add_option("NAME", *name, "User name")->required();
+  passwd->add_flag("--password-stdin", *from_stdin, "Read the password from standard input");
+  passwd->callback([=] {
+    auto d = server::OpenDataDir(*dir);
+    if (!d.ok()) return (void)Fail("passwd", d.status());
+    bool generated = false;
+    auto password = ObtainPassword(*from_stdin, generated);
+    if (!password.ok()) return (void)Fail("passwd", password.status());
+    Status st = d->users->SetPassword(*name, *password);
+    if (st.ok()) st = d->users->Save();
+    if (!st.ok()) return (void)Fail("passwd", st);
+    Audit(*d, "password of user '" + *name + "' changed");
+    std::cout << "password of " << *name << " changed\n";
+    if (generated) std::cout << "password (shown once): " << *password << "\n";
+  });
+}
+
+}  // namespace bastion::cli
