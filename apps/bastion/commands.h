@@ -14,5 +14,6 @@ void RegisterInitCommand(CLI::App& app);
 void RegisterUserCommand(CLI::App& app);
 void RegisterPeerCommand(CLI::App& app);
 void RegisterCertCommand(CLI::App& app);
+void RegisterServeCommand(CLI::App& app);
 
 }  // namespace bastion::cli

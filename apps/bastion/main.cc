@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   bastion::cli::RegisterUserCommand(app);
   bastion::cli::RegisterPeerCommand(app);
   bastion::cli::RegisterCertCommand(app);
+  bastion::cli::RegisterServeCommand(app);
   CLI11_PARSE(app, argc, argv);
   return bastion::cli::ExitCode();
 }

@@ -8,11 +8,6 @@
 namespace bastion::server {
 namespace {
 
-bool IsLoopback(const std::string& address) {
-  return address == "127.0.0.1" || address == "::1" || address == "localhost" ||
-         address.rfind("127.", 0) == 0;
-}
-
 // Reads the keys of one table into typed fields and reports keys nobody asked for.
 class TableReader {
  public:

@@ -46,6 +46,10 @@ class Connection {
   // Runs `task` on this connection's strand (safe from any thread, even after close: then the
   // task is dropped).
   virtual void Post(std::function<void()> task) = 0;
+  // A handle to Post that stays valid after the connection is gone (then it drops tasks):
+  // hand it to work running on other threads.
+  using Poster = std::function<void(std::function<void()>)>;
+  virtual Poster MakePoster() = 0;
 };
 
 class ConnectionLogic {

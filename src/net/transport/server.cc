@@ -82,6 +82,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   void Begin(std::unique_ptr<ConnectionLogic> logic, std::chrono::milliseconds handshake_timeout) {
     logic_ = std::move(logic);
+    // The session owns itself until Shutdown: while reading is paused (a decision pending on
+    // another thread) no I/O handler holds it.
+    keepalive_ = this->shared_from_this();
     if constexpr (std::is_same_v<Stream, tcp::socket>) {
       Opened();
     } else {
@@ -147,6 +150,13 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       auto self = weak.lock();
       if (self && !self->closed_) task();
     });
+  }
+
+  Poster MakePoster() override {
+    std::weak_ptr<Session> weak = this->shared_from_this();
+    return [weak](std::function<void()> task) {
+      if (auto self = weak.lock()) self->Post(std::move(task));
+    };
   }
 
   void ForceClose() {
@@ -227,6 +237,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     if (logic_) logic_->OnClosed(reason);
     logic_.reset();
     ticket_.reset();
+    // Last: may destroy this object once the current handler returns.
+    asio::post(strand_, [self = std::move(keepalive_)] {});
   }
 
   Strand strand_;
@@ -234,6 +246,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   PeerInfo peer_;
   std::shared_ptr<Admission::Ticket> ticket_;
   std::unique_ptr<ConnectionLogic> logic_;
+  std::shared_ptr<Session> keepalive_;
   asio::steady_timer artim_, idle_, pdu_, custom_, handshake_;
   std::uint64_t timer_generation_[4] = {0, 0, 0, 0};
   std::array<std::uint8_t, 64 * 1024> read_buffer_{};

@@ -1,0 +1,182 @@
+#include "server/dicom_server.h"
+
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+
+#include "dicom/writer.h"
+#include "net/transport/server.h"
+#include "net/transport/tls_context.h"
+#include "security/jwt.h"
+#include "security/lockout.h"
+#include "server/association_gate.h"
+#include "server/dicom_session.h"
+
+namespace bastion::server {
+
+namespace {
+
+constexpr const char* kVerificationSopClass = "1.2.840.10008.1.1";
+
+bool IsLoopbackAddress(const std::string& address) {
+  return address == "::1" || address == "localhost" || address.rfind("127.", 0) == 0;
+}
+
+Result<JwtVerifier> BuildJwtVerifier(const Config& config) {
+  if (config.jwt_issuers.empty()) return JwtVerifier();
+  std::vector<security::JwtIssuer> issuers;
+  for (const JwtIssuerConfig& c : config.jwt_issuers) {
+    security::JwtIssuer issuer;
+    issuer.issuer = c.issuer;
+    issuer.audiences = {c.audience};
+    for (const std::string& name : c.algorithms) {
+      auto alg = security::ParseJwtAlgorithm(name);
+      if (!alg) return Status::Malformed("jwt_issuers: unknown algorithm '" + name + "'");
+      issuer.allowed_algorithms.push_back(*alg);
+    }
+    for (const std::string& file : c.public_key_files) {
+      BASTION_ASSIGN_OR_RETURN(auto key, security::JwtPublicKey::FromPemFile(file));
+      issuer.keys.push_back(std::move(key));
+    }
+    issuer.username_claim = c.username_claim;
+    issuer.roles_claim = c.roles_claim;
+    issuer.clock_skew = std::chrono::seconds(c.clock_skew_seconds);
+    issuers.push_back(std::move(issuer));
+  }
+  BASTION_ASSIGN_OR_RETURN(auto verifier, security::JwtVerifier::Create(std::move(issuers)));
+  auto shared = std::make_shared<security::JwtVerifier>(std::move(verifier));
+  return JwtVerifier([shared](std::string_view token) {
+    return shared->Verify(token, std::chrono::system_clock::now());
+  });
+}
+
+}  // namespace
+
+struct DicomServer::Parts {
+  std::unique_ptr<security::FailureTracker> failures;
+  std::unique_ptr<AssociationGate> gate;
+  std::unique_ptr<boost::asio::thread_pool> decision_pool;
+  std::unique_ptr<net::transport::Server> network;
+};
+
+Result<std::unique_ptr<DicomServer>> DicomServer::Create(const std::string& data_dir) {
+  std::unique_ptr<DicomServer> server(new DicomServer());
+  BASTION_ASSIGN_OR_RETURN(server->dir_, OpenDataDir(data_dir));
+  BASTION_RETURN_IF_ERROR(CheckSafeToServe(server->dir_.config));
+  if (server->dir_.users->size() == 0) {
+    return Status::PermissionDenied(
+        "the user store " + server->dir_.config.users_file() +
+        " is empty: add an administrator with `bastion user add --dir " + data_dir +
+        " NAME --role admin` before serving");
+  }
+  return server;
+}
+
+DicomServer::~DicomServer() { Stop(); }
+
+Result<std::vector<std::string>> DicomServer::Start() {
+  const Config& config = dir_.config;
+  std::vector<std::string> warnings;
+  parts_ = std::make_unique<Parts>();
+
+  security::FailureTrackerConfig lockout;
+  lockout.slow_after = config.lockout.slow_after_failures;
+  lockout.lock_after = config.lockout.lock_after_failures;
+  lockout.window = std::chrono::seconds(config.lockout.window_seconds);
+  lockout.lockout_duration = std::chrono::seconds(config.lockout.lockout_seconds);
+  lockout.max_delay = std::chrono::milliseconds(config.lockout.max_delay_ms);
+  BASTION_RETURN_IF_ERROR(security::ValidateFailureTrackerConfig(lockout).WithContext("[lockout]"));
+  parts_->failures = std::make_unique<security::FailureTracker>(lockout);
+
+  net::acse::LocalApplication local;
+  local.ae_title = config.dicom.ae_title;
+  local.max_pdu_length = config.dicom.max_pdu_length;
+  local.implementation_class_uid = std::string(dicom::kImplementationClassUid);
+  local.implementation_version_name = std::string(dicom::kImplementationVersionName);
+  local.syntaxes.push_back({kVerificationSopClass, config.dicom.transfer_syntaxes, false});
+
+  BASTION_ASSIGN_OR_RETURN(JwtVerifier jwt, BuildJwtVerifier(config));
+  parts_->gate =
+      std::make_unique<AssociationGate>(local, dir_.roles, *dir_.users, *dir_.peers, std::move(jwt),
+                                        security::ResolveHostWithSystem, *dir_.audit);
+  parts_->decision_pool =
+      std::make_unique<boost::asio::thread_pool>(std::max(1u, config.limits.auth_threads));
+
+  auto context = std::make_shared<SessionContext>();
+  context->gate = parts_->gate.get();
+  context->failures = parts_->failures.get();
+  context->audit = dir_.audit.get();
+  context->decision_pool = parts_->decision_pool.get();
+  context->pdu_limits.max_pdata_length = config.dicom.max_pdu_length;
+  context->pdu_limits.max_associate_length = config.limits.max_associate_pdu_length;
+  context->pdu_limits.max_presentation_contexts = config.limits.max_presentation_contexts;
+  context->timeouts.artim = std::chrono::seconds(config.limits.artim_timeout_seconds);
+  context->timeouts.idle = std::chrono::seconds(config.limits.idle_timeout_seconds);
+  context->timeouts.pdu = std::chrono::seconds(config.limits.pdu_timeout_seconds);
+
+  net::transport::TransportLimits limits;
+  limits.max_connections = config.limits.max_associations;
+  limits.max_connections_per_address = config.limits.max_associations_per_address;
+  limits.tls_handshake_timeout = std::chrono::seconds(config.limits.tls_handshake_timeout_seconds);
+  limits.threads = config.limits.threads;
+  parts_->network = std::make_unique<net::transport::Server>(
+      limits, [context](const net::transport::PeerInfo& peer) {
+        return std::make_unique<DicomSession>(context, peer);
+      });
+
+  net::transport::TlsServerFiles files{config.tls.certificate_file, config.tls.key_file,
+                                       config.tls.client_ca_file};
+  BASTION_ASSIGN_OR_RETURN(auto tls, net::transport::MakeServerTlsContext(files));
+  BASTION_ASSIGN_OR_RETURN(
+      tls_port_,
+      parts_->network->AddListener({"tls", config.dicom.bind_address, config.dicom.port, tls}));
+  if (config.dicom.plaintext_port != 0) {
+    BASTION_ASSIGN_OR_RETURN(plaintext_port_, parts_->network->AddListener(
+                                                  {"plaintext", config.dicom.plaintext_bind_address,
+                                                   config.dicom.plaintext_port, nullptr}));
+    std::string warning = "plaintext DIMSE is enabled on " + config.dicom.plaintext_bind_address +
+                          ":" + std::to_string(plaintext_port_) +
+                          ": traffic on it is not encrypted";
+    if (!IsLoopbackAddress(config.dicom.plaintext_bind_address)) {
+      warning += " and it is reachable from the network (dicom.plaintext_bind)";
+    }
+    warnings.push_back(warning);
+  }
+  parts_->network->Start();
+
+  // Users and peers added with the CLI take effect without a restart.
+  reloader_ = std::thread([this] {
+    while (!stop_reloader_) {
+      for (int i = 0; i < 20 && !stop_reloader_; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      (void)dir_.users->ReloadIfChanged();
+      (void)dir_.peers->ReloadIfChanged();
+    }
+  });
+
+  audit::AuditEvent started;
+  started.type = audit::AuditEventType::kApplicationStart;
+  started.local_ae_title = config.dicom.ae_title;
+  started.description =
+      "DICOM over TLS on " + config.dicom.bind_address + ":" + std::to_string(tls_port_) +
+      (plaintext_port_ != 0 ? ", plaintext on " + config.dicom.plaintext_bind_address + ":" +
+                                  std::to_string(plaintext_port_)
+                            : "");
+  dir_.audit->Emit(started);
+  return warnings;
+}
+
+void DicomServer::Stop() {
+  if (!parts_) return;
+  stop_reloader_ = true;
+  if (reloader_.joinable()) reloader_.join();
+  if (parts_->network) parts_->network->Stop();
+  if (parts_->decision_pool) parts_->decision_pool->join();
+  audit::AuditEvent stopped;
+  stopped.type = audit::AuditEventType::kApplicationStop;
+  stopped.local_ae_title = dir_.config.dicom.ae_title;
+  dir_.audit->Emit(stopped);
+  parts_.reset();
+}
+
+}  // namespace bastion::server

@@ -1,0 +1,272 @@
+#include "server/dicom_session.h"
+
+#include <boost/asio/post.hpp>
+
+#include "net/dimse/command.h"
+
+namespace bastion::server {
+
+namespace ul = net::ul;
+namespace dimse = net::dimse;
+using net::transport::TimerId;
+
+DicomSession::DicomSession(std::shared_ptr<const SessionContext> context,
+                           net::transport::PeerInfo peer)
+    : context_(std::move(context)), peer_(std::move(peer)), framer_(context_->pdu_limits) {}
+
+void DicomSession::OnOpen(net::transport::Connection& connection) {
+  connection_ = &connection;
+  peer_ = connection.peer();  // now with the TLS client certificate, if any
+  Execute(machine_.OnConnectionOpened());
+}
+
+void DicomSession::OnData(net::transport::Connection&, std::span<const std::uint8_t> bytes) {
+  framer_.Feed(bytes);
+  while (!closed_) {
+    auto next = framer_.Next();
+    if (!next.ok()) {
+      end_reason_ = "invalid PDU: " + next.status().message();
+      Execute(machine_.OnInvalidPdu(net::pdu::AbortReasonFor(next.status())));
+      return;
+    }
+    if (!next->has_value()) break;
+    if (machine_.state() == ul::State::kSta6) {
+      connection_->StartTimer(TimerId::kIdle, context_->timeouts.idle);
+    }
+    Execute(machine_.OnPduReceived(std::move(**next)));
+  }
+  UpdatePduTimer();
+}
+
+// A PDU that has started must arrive whole within the PDU timeout, whatever the pace of its
+// bytes: a peer sending one byte a minute is cut off, not waited for.
+void DicomSession::UpdatePduTimer() {
+  if (closed_) return;
+  if (framer_.has_partial() && !pdu_timer_running_) {
+    connection_->StartTimer(TimerId::kPdu, context_->timeouts.pdu);
+    pdu_timer_running_ = true;
+  } else if (!framer_.has_partial() && pdu_timer_running_) {
+    connection_->StopTimer(TimerId::kPdu);
+    pdu_timer_running_ = false;
+  }
+}
+
+void DicomSession::OnTimer(net::transport::Connection&, TimerId id) {
+  switch (id) {
+    case TimerId::kArtim:
+      end_reason_ = end_reason_.empty() ? "ARTIM timer expired" : end_reason_;
+      Execute(machine_.OnArtimExpired());
+      break;
+    case TimerId::kIdle:
+      AbortAsProvider("association idle for too long");
+      break;
+    case TimerId::kPdu:
+      pdu_timer_running_ = false;
+      AbortAsProvider("a PDU did not arrive whole in time (slow or stalled sender)");
+      break;
+    case TimerId::kCustom:
+      if (delayed_decision_) {
+        AdmissionDecision decision = std::move(*delayed_decision_);
+        delayed_decision_.reset();
+        ApplyDecision(std::move(decision));
+      }
+      break;
+  }
+}
+
+void DicomSession::OnClosed(const std::string& reason) {
+  if (closed_) return;
+  closed_ = true;
+  auto effects = machine_.OnTransportClosed();
+  (void)effects;  // nothing left to send; indications only matter for the log below
+  if (admitted_ && admitted_->accepted && context_->audit != nullptr && !end_reason_.empty()) {
+    audit::AuditEvent event;
+    event.type = audit::AuditEventType::kSecurityAlert;
+    event.outcome = audit::AuditOutcome::kMinorFailure;
+    event.user = admitted_->identity.user;
+    event.peer_ae_title = calling_ae_;
+    event.peer_address = peer_.address + ":" + std::to_string(peer_.port);
+    event.description = "association ended abnormally: " + end_reason_ + " (" + reason + ")";
+    context_->audit->Emit(event);
+  }
+}
+
+void DicomSession::AbortAsProvider(const std::string& why) {
+  end_reason_ = why;
+  auto aborted = machine_.Abort();
+  if (aborted.ok()) {
+    Execute(std::move(aborted));
+  }
+  // Before an association exists there is nobody to tell: just close.
+  if (!closed_) connection_->Close(false);
+}
+
+void DicomSession::Execute(Result<ul::Effects> effects) {
+  if (!effects.ok()) {
+    // A local request the machine refused in this state is our own logic error; never the
+    // peer's. Abort rather than continue in an unknown state.
+    end_reason_ = "internal: " + effects.status().message();
+    if (connection_ != nullptr) connection_->Close(true);
+    return;
+  }
+  Execute(std::move(effects).value());
+}
+
+void DicomSession::Execute(ul::Effects effects) {
+  for (ul::Effect& effect : effects) {
+    if (closed_) return;
+    std::visit(
+        [this](auto& e) {
+          using T = std::decay_t<decltype(e)>;
+          if constexpr (std::is_same_v<T, ul::SendPdu>) {
+            connection_->Send(net::pdu::EncodePdu(e.pdu));
+          } else if constexpr (std::is_same_v<T, ul::StartArtim>) {
+            connection_->StartTimer(TimerId::kArtim, context_->timeouts.artim);
+          } else if constexpr (std::is_same_v<T, ul::StopArtim>) {
+            connection_->StopTimer(TimerId::kArtim);
+          } else if constexpr (std::is_same_v<T, ul::CloseTransport>) {
+            connection_->Close(false);
+          } else if constexpr (std::is_same_v<T, ul::Indication>) {
+            HandleIndication(e);
+          }
+          // OpenTransport is a requestor action; the acceptor never sees it.
+        },
+        effect);
+  }
+}
+
+void DicomSession::HandleIndication(const ul::Indication& indication) {
+  std::visit(
+      [this](const auto& i) {
+        using T = std::decay_t<decltype(i)>;
+        if constexpr (std::is_same_v<T, ul::AssociateIndication>) {
+          Decide(i.request);
+        } else if constexpr (std::is_same_v<T, ul::DataIndication>) {
+          if (!assembler_) return;
+          Status st = assembler_->Consume(i.data, *this);
+          if (!st.ok()) AbortAsProvider("DIMSE framing error: " + st.message());
+        } else if constexpr (std::is_same_v<T, ul::ReleaseIndication>) {
+          Execute(machine_.RespondRelease());
+        } else if constexpr (std::is_same_v<T, ul::AbortIndication>) {
+          end_reason_ = "the peer aborted the association";
+        } else if constexpr (std::is_same_v<T, ul::ProviderAbortIndication>) {
+          if (end_reason_.empty()) end_reason_ = "protocol error: unexpected or invalid PDU";
+        }
+      },
+      indication);
+}
+
+// The gate may hash a password (tens to hundreds of milliseconds): decide on the decision
+// pool, then come back to this connection's strand. Reading pauses meanwhile.
+void DicomSession::Decide(net::pdu::AAssociateRq request) {
+  calling_ae_ = request.calling_ae_title;
+  connection_->PauseReading();
+  const auto key = security::SourceAddressKey(peer_.address);
+  const auto check = context_->failures->Check(key, security::FailureTracker::Clock::now());
+  if (check.locked) {
+    AdmissionDecision locked;
+    locked.rejection = {net::pdu::RejectResult::kTransient, net::pdu::RejectSource::kServiceUser,
+                        net::pdu::reject_reason::kNoReasonGiven};
+    locked.reason = "source address locked out after repeated authentication failures";
+    audit::AuditEvent event;
+    event.type = audit::AuditEventType::kAssociationRejected;
+    event.outcome = audit::AuditOutcome::kMinorFailure;
+    event.peer_ae_title = request.calling_ae_title;
+    event.peer_address = peer_.address + ":" + std::to_string(peer_.port);
+    event.description = locked.reason;
+    context_->audit->Emit(event);
+    ApplyDecision(std::move(locked));
+    return;
+  }
+  auto poster = connection_->MakePoster();
+  boost::asio::post(*context_->decision_pool, [context = context_, peer = peer_,
+                                               request = std::move(request), poster,
+                                               delay = check.delay, key, this] {
+    AdmissionDecision decision = context->gate->Decide(request, peer);
+    if (decision.authentication_failed) {
+      auto outcome = context->failures->RecordFailure(key, security::FailureTracker::Clock::now());
+      if (outcome.locked_now) {
+        audit::AuditEvent event;
+        event.type = audit::AuditEventType::kLockout;
+        event.outcome = audit::AuditOutcome::kSeriousFailure;
+        event.peer_ae_title = request.calling_ae_title;
+        event.peer_address = peer.address;
+        event.description = "source address locked out after " + std::to_string(outcome.failures) +
+                            " failed attempts";
+        context->audit->Emit(event);
+      }
+    } else if (decision.accepted) {
+      context->failures->RecordSuccess(key);
+    }
+    // `this` is used only on the strand, and the poster drops the task if the connection
+    // (which owns this session) is gone.
+    poster([this, delay, decision = std::move(decision)]() mutable {
+      if (delay.count() > 0) {
+        // Repeated failures from this address: answer late, without holding any thread.
+        delayed_decision_ = std::move(decision);
+        connection_->StartTimer(TimerId::kCustom, delay);
+        return;
+      }
+      ApplyDecision(std::move(decision));
+    });
+  });
+}
+
+void DicomSession::ApplyDecision(AdmissionDecision decision) {
+  admitted_ = std::move(decision);
+  if (!admitted_->accepted) {
+    end_reason_.clear();  // a refusal is a normal ending, already audited
+    Execute(machine_.RejectAssociation(admitted_->rejection));
+  } else {
+    const auto& association = admitted_->negotiation.association;
+    assembler_.emplace(context_->command_limits, [&association](std::uint8_t id) {
+      return association.FindContext(id) != nullptr;
+    });
+    Execute(machine_.AcceptAssociation(admitted_->negotiation.ac));
+    if (!closed_) connection_->StartTimer(TimerId::kIdle, context_->timeouts.idle);
+  }
+  if (!closed_) connection_->ResumeReading();
+}
+
+void DicomSession::SendMessage(std::uint8_t context_id, const dicom::DataSet& command) {
+  const auto bytes = dimse::EncodeCommand(command);
+  const std::uint32_t peer_max = admitted_->negotiation.association.peer_max_pdu_length;
+  for (auto& pdata : dimse::FragmentMessage(context_id, bytes, {}, peer_max)) {
+    Execute(machine_.SendData(std::move(pdata)));
+  }
+}
+
+Status DicomSession::OnCommand(std::uint8_t context_id, dimse::Command command) {
+  const auto field = *command.command_field();
+  const auto message_id = command.message_id().value_or(0);
+  const auto& permissions = admitted_->permissions;
+  discard_data_set_ = command.has_data_set();
+  if (field == static_cast<std::uint16_t>(dimse::CommandField::kCEchoRq)) {
+    const bool allowed = permissions.count(security::Permission::kEcho) != 0;
+    SendMessage(context_id, dimse::MakeResponse(dimse::CommandField::kCEchoRsp, message_id,
+                                                command.affected_sop_class_uid().value_or(""), "",
+                                                allowed ? dimse::status::kSuccess
+                                                        : dimse::status::kRefusedNotAuthorized));
+    return Status::Ok();
+  }
+  if (field == static_cast<std::uint16_t>(dimse::CommandField::kCCancelRq)) {
+    return Status::Ok();  // nothing of ours is pending
+  }
+  // A request for a service this server does not provide: answer, do not abort.
+  if ((field & 0x8000) == 0) {
+    SendMessage(context_id,
+                dimse::MakeResponse(static_cast<dimse::CommandField>(field | 0x8000), message_id,
+                                    command.affected_sop_class_uid().value_or(""),
+                                    command.affected_sop_instance_uid().value_or(""),
+                                    dimse::status::kUnrecognizedOperation));
+  }
+  return Status::Ok();
+}
+
+Status DicomSession::OnDataSetFragment(std::uint8_t, std::span<const std::uint8_t>, bool last) {
+  // Only unsupported requests carry data sets so far; their data is dropped as it arrives.
+  if (last) discard_data_set_ = false;
+  return Status::Ok();
+}
+
+}  // namespace bastion::server

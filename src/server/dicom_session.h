@@ -1,0 +1,85 @@
+// DicomSession: one DIMSE connection as the association acceptor.
+//
+// Bytes from the transport go through the PDU framer into the PS3.8 state machine
+// (net/ul/association_machine.h); the machine's effects are carried out here: PDUs sent,
+// ARTIM started and stopped, the connection closed, and indications handed to the gate
+// (association requests, decided off the network threads), the DIMSE message assembler
+// (data) and the release/abort handling. Timers: ARTIM (set-up and close), idle (no PDU on an
+// established association) and whole-PDU (slow senders).
+// Thread-safety: the transport serialises every call for one connection.
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include "audit/audit_event.h"
+#include "net/dimse/message.h"
+#include "net/pdu/pdu_codec.h"
+#include "net/transport/connection.h"
+#include "net/ul/association_machine.h"
+#include "security/lockout.h"
+#include "server/association_gate.h"
+
+namespace bastion::server {
+
+struct SessionTimeouts {
+  std::chrono::milliseconds artim{30000};
+  std::chrono::milliseconds idle{300000};
+  std::chrono::milliseconds pdu{60000};
+};
+
+// Shared by every session of one server.
+struct SessionContext {
+  const AssociationGate* gate = nullptr;
+  security::FailureTracker* failures = nullptr;
+  audit::AuditSink* audit = nullptr;
+  boost::asio::thread_pool* decision_pool = nullptr;  // password hashing runs here
+  net::pdu::PduLimits pdu_limits;
+  net::dimse::CommandLimits command_limits;
+  SessionTimeouts timeouts;
+};
+
+class DicomSession final : public net::transport::ConnectionLogic,
+                           private net::dimse::MessageHandler {
+ public:
+  DicomSession(std::shared_ptr<const SessionContext> context, net::transport::PeerInfo peer);
+
+  void OnOpen(net::transport::Connection& connection) override;
+  void OnData(net::transport::Connection& connection, std::span<const std::uint8_t> bytes) override;
+  void OnTimer(net::transport::Connection& connection, net::transport::TimerId id) override;
+  void OnClosed(const std::string& reason) override;
+
+ private:
+  // MessageHandler.
+  Status OnCommand(std::uint8_t context_id, net::dimse::Command command) override;
+  Status OnDataSetFragment(std::uint8_t context_id, std::span<const std::uint8_t> bytes,
+                           bool last) override;
+
+  void Execute(net::ul::Effects effects);
+  void Execute(Result<net::ul::Effects> effects);
+  void HandleIndication(const net::ul::Indication& indication);
+  void Decide(net::pdu::AAssociateRq request);
+  void ApplyDecision(AdmissionDecision decision);
+  void SendMessage(std::uint8_t context_id, const dicom::DataSet& command);
+  void AbortAsProvider(const std::string& why);
+  void UpdatePduTimer();
+
+  std::shared_ptr<const SessionContext> context_;
+  net::transport::PeerInfo peer_;
+  net::transport::Connection* connection_ = nullptr;
+  net::pdu::PduFramer framer_;
+  net::ul::AssociationMachine machine_;
+  std::optional<net::dimse::MessageAssembler> assembler_;
+  std::optional<AdmissionDecision> admitted_;
+  std::optional<AdmissionDecision> delayed_decision_;
+  std::string calling_ae_;
+  bool pdu_timer_running_ = false;
+  bool discard_data_set_ = false;
+  bool closed_ = false;
+  // Reported once, when the connection ends.
+  std::string end_reason_;
+};
+
+}  // namespace bastion::server
