@@ -15,5 +15,6 @@ void RegisterUserCommand(CLI::App& app);
 void RegisterPeerCommand(CLI::App& app);
 void RegisterCertCommand(CLI::App& app);
 void RegisterServeCommand(CLI::App& app);
+void RegisterEchoCommand(CLI::App& app);
 
 }  // namespace bastion::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   bastion::cli::RegisterPeerCommand(app);
   bastion::cli::RegisterCertCommand(app);
   bastion::cli::RegisterServeCommand(app);
+  bastion::cli::RegisterEchoCommand(app);
   CLI11_PARSE(app, argc, argv);
   return bastion::cli::ExitCode();
 }

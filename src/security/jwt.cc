@@ -105,7 +105,8 @@ bool VerifySignature(const JwtPublicKey& key, std::string_view signing_input,
   std::string der;
   const EVP_MD* md = EVP_sha256();
   switch (key.algorithm()) {
-    case JwtAlgorithm::kRs256: break;
+    case JwtAlgorithm::kRs256:
+      break;
     case JwtAlgorithm::kEs256: {
       std::optional<std::string> converted = JoseToDerSignature(signature);
       if (!converted) return false;
@@ -119,12 +120,11 @@ bool VerifySignature(const JwtPublicKey& key, std::string_view signing_input,
       break;
   }
   PkeyCtx c;
-  bool ok = c.ctx != nullptr &&
-            EVP_DigestVerifyInit(c.ctx, nullptr, md, nullptr, key.impl().pkey) == 1 &&
-            EVP_DigestVerify(c.ctx, reinterpret_cast<const unsigned char*>(signature.data()),
-                             signature.size(),
-                             reinterpret_cast<const unsigned char*>(signing_input.data()),
-                             signing_input.size()) == 1;
+  bool ok =
+      c.ctx != nullptr && EVP_DigestVerifyInit(c.ctx, nullptr, md, nullptr, key.impl().pkey) == 1 &&
+      EVP_DigestVerify(
+          c.ctx, reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+          reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) == 1;
   ERR_clear_error();
   return ok;
 }
@@ -211,8 +211,7 @@ Result<Identity> VerifyUnguarded(const std::vector<JwtIssuer>& issuers, const Jw
   if (!verified) return Refuse("JWT signature is not valid");
 
   // Only signed tokens get here: the claims below come from the issuer.
-  const double now_s =
-      std::chrono::duration<double>(now.time_since_epoch()).count();
+  const double now_s = std::chrono::duration<double>(now.time_since_epoch()).count();
   const double skew = static_cast<double>(issuer->clock_skew.count());
   bool present = false;
   std::optional<double> exp = NumericDate(*payload, "exp", &present);
@@ -272,9 +271,12 @@ Result<Identity> VerifyUnguarded(const std::vector<JwtIssuer>& issuers, const Jw
 
 std::string_view JwtAlgorithmName(JwtAlgorithm alg) {
   switch (alg) {
-    case JwtAlgorithm::kRs256: return "RS256";
-    case JwtAlgorithm::kEs256: return "ES256";
-    case JwtAlgorithm::kEdDsa: return "EdDSA";
+    case JwtAlgorithm::kRs256:
+      return "RS256";
+    case JwtAlgorithm::kEs256:
+      return "ES256";
+    case JwtAlgorithm::kEdDsa:
+      return "EdDSA";
   }
   return "unknown";
 }

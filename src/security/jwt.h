@@ -58,7 +58,7 @@ struct JwtIssuer {
   std::vector<std::string> audiences;  // the token's "aud" must contain one (required)
   std::vector<JwtAlgorithm> allowed_algorithms;
   std::vector<JwtPublicKey> keys;
-  std::string roles_claim = "roles";    // array of strings, or one string
+  std::string roles_claim = "roles";  // array of strings, or one string
   std::string username_claim = "sub";
   std::chrono::seconds clock_skew{60};
 };
@@ -77,8 +77,7 @@ class JwtVerifier {
   static Result<JwtVerifier> Create(std::vector<JwtIssuer> issuers, JwtLimits limits = {});
 
   // The identity (source kJwt) the token speaks for, or Unauthenticated with the reason.
-  Result<Identity> Verify(std::string_view token,
-                          std::chrono::system_clock::time_point now) const;
+  Result<Identity> Verify(std::string_view token, std::chrono::system_clock::time_point now) const;
 
  private:
   JwtVerifier(std::vector<JwtIssuer> issuers, JwtLimits limits)

@@ -9,8 +9,10 @@
 namespace bastion::security {
 
 Status ValidateFailureTrackerConfig(const FailureTrackerConfig& c) {
-  if (c.lock_after < 1 || c.lock_after > 1000) return Status::Malformed("lock_after must be 1..1000");
-  if (c.slow_after > c.lock_after) return Status::Malformed("slow_after must not exceed lock_after");
+  if (c.lock_after < 1 || c.lock_after > 1000)
+    return Status::Malformed("lock_after must be 1..1000");
+  if (c.slow_after > c.lock_after)
+    return Status::Malformed("slow_after must not exceed lock_after");
   if (c.window <= std::chrono::seconds(0)) return Status::Malformed("window must be positive");
   if (c.lockout_duration <= std::chrono::seconds(0)) {
     return Status::Malformed("lockout duration must be positive");

@@ -126,7 +126,8 @@ Result<std::string> NormalizeFingerprint(std::string_view text) {
       return Status::Malformed("certificate fingerprint must be hexadecimal SHA-256");
     }
   }
-  if (out.size() != 64) return Status::Malformed("certificate fingerprint must be 32 bytes (SHA-256)");
+  if (out.size() != 64)
+    return Status::Malformed("certificate fingerprint must be 32 bytes (SHA-256)");
   return out;
 }
 
@@ -175,11 +176,16 @@ std::vector<std::string> ResolveHostWithSystem(const std::string& host) {
 
 std::string_view PeerRefusalName(PeerRefusal refusal) {
   switch (refusal) {
-    case PeerRefusal::kNone: return "none";
-    case PeerRefusal::kUnknownAeTitle: return "unknown calling AE title";
-    case PeerRefusal::kWrongHost: return "calling AE title not registered for this address";
-    case PeerRefusal::kClientCertificateRequired: return "client certificate required";
-    case PeerRefusal::kClientCertificateMismatch: return "client certificate does not match";
+    case PeerRefusal::kNone:
+      return "none";
+    case PeerRefusal::kUnknownAeTitle:
+      return "unknown calling AE title";
+    case PeerRefusal::kWrongHost:
+      return "calling AE title not registered for this address";
+    case PeerRefusal::kClientCertificateRequired:
+      return "client certificate required";
+    case PeerRefusal::kClientCertificateMismatch:
+      return "client certificate does not match";
   }
   return "unknown";
 }
@@ -308,8 +314,10 @@ Result<PeerRegistry::Snapshot> PeerRegistry::Parse(std::string_view text) const 
 std::string PeerRegistry::Serialize(const Snapshot& snapshot) const {
   Json peers = Json::array();
   for (const auto& [title, p] : snapshot) {
-    Json entry = {{"ae_title", p.ae_title},   {"host", p.host},
-                  {"port", p.port},           {"roles", p.roles},
+    Json entry = {{"ae_title", p.ae_title},
+                  {"host", p.host},
+                  {"port", p.port},
+                  {"roles", p.roles},
                   {"require_identity", p.require_identity}};
     if (!p.cert_sha256.empty()) entry["cert_sha256"] = p.cert_sha256;
     peers.push_back(std::move(entry));

@@ -33,11 +33,11 @@
 namespace bastion::security {
 
 struct Peer {
-  std::string ae_title;  // without leading/trailing spaces (they are not significant)
-  std::string host;      // IP literal, host name, or "*" (any address; needs a certificate)
+  std::string ae_title;    // without leading/trailing spaces (they are not significant)
+  std::string host;        // IP literal, host name, or "*" (any address; needs a certificate)
   std::uint16_t port = 0;  // for outgoing associations (C-MOVE destinations); 0 = none
   std::vector<std::string> roles;
-  std::string cert_sha256;  // lower-case hex of the client certificate's DER; empty = none
+  std::string cert_sha256;           // lower-case hex of the client certificate's DER; empty = none
   bool require_identity = false;     // must also send User Identity (type 2 or 5)
   bool require_client_cert = false;  // true exactly when cert_sha256 is set
 };
@@ -67,14 +67,14 @@ std::vector<std::string> ResolveHostWithSystem(const std::string& host);
 // What the transport knows about a connection when an A-ASSOCIATE-RQ arrives.
 struct PeerCheckInput {
   std::string_view calling_ae_title;
-  std::string_view remote_ip;                       // literal, no port
-  std::optional<std::string> client_cert_sha256;    // when TLS with a client certificate
+  std::string_view remote_ip;                     // literal, no port
+  std::optional<std::string> client_cert_sha256;  // when TLS with a client certificate
 };
 
 enum class PeerRefusal : std::uint8_t {
   kNone,
-  kUnknownAeTitle,              // PS3.8 Table 9-21: calling-AE-title-not-recognized
-  kWrongHost,                   // reported to the peer as calling-AE-title-not-recognized too
+  kUnknownAeTitle,  // PS3.8 Table 9-21: calling-AE-title-not-recognized
+  kWrongHost,       // reported to the peer as calling-AE-title-not-recognized too
   kClientCertificateRequired,
   kClientCertificateMismatch,
 };

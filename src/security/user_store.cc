@@ -30,11 +30,16 @@ Status ValidateRoleName(const std::string& role) {
 
 std::string_view VerifyFailureName(VerifyFailure failure) {
   switch (failure) {
-    case VerifyFailure::kNone: return "none";
-    case VerifyFailure::kUnknownUser: return "unknown user";
-    case VerifyFailure::kWrongPassword: return "wrong password";
-    case VerifyFailure::kDisabled: return "account disabled";
-    case VerifyFailure::kUnusableHash: return "stored password hash unusable";
+    case VerifyFailure::kNone:
+      return "none";
+    case VerifyFailure::kUnknownUser:
+      return "unknown user";
+    case VerifyFailure::kWrongPassword:
+      return "wrong password";
+    case VerifyFailure::kDisabled:
+      return "account disabled";
+    case VerifyFailure::kUnusableHash:
+      return "stored password hash unusable";
   }
   return "unknown";
 }
@@ -122,8 +127,8 @@ Result<UserStore::Snapshot> UserStore::Parse(std::string_view text) const {
     s.password_hash = hash->get<std::string>();
     if (created != u.end()) {
       if (!created->is_number_integer()) return context(Status::Malformed("bad created_unix"));
-      s.user.created = std::chrono::system_clock::time_point(
-          std::chrono::seconds(created->get<std::int64_t>()));
+      s.user.created =
+          std::chrono::system_clock::time_point(std::chrono::seconds(created->get<std::int64_t>()));
     }
     if (disabled != u.end()) {
       if (!disabled->is_boolean()) return context(Status::Malformed("bad disabled flag"));
@@ -144,9 +149,9 @@ std::string UserStore::Serialize(const Snapshot& snapshot) const {
         {"name", s.user.name},
         {"roles", s.user.roles},
         {"password_hash", s.password_hash},
-        {"created_unix", std::chrono::duration_cast<std::chrono::seconds>(
-                             s.user.created.time_since_epoch())
-                             .count()},
+        {"created_unix",
+         std::chrono::duration_cast<std::chrono::seconds>(s.user.created.time_since_epoch())
+             .count()},
         {"disabled", s.user.disabled},
     });
   }
@@ -171,8 +176,8 @@ Result<bool> UserStore::ReloadLocked() {
   if (!now.ok()) return now.status();
   if (stamp_ && *stamp_ == *now) return false;
   FileStamp stamp;
-  BASTION_ASSIGN_OR_RETURN(std::string text, ReadPrivateFile(path_, options_.max_file_bytes,
-                                                             &stamp));
+  BASTION_ASSIGN_OR_RETURN(std::string text,
+                           ReadPrivateFile(path_, options_.max_file_bytes, &stamp));
   Result<Snapshot> parsed = Parse(text);
   if (!parsed.ok()) return parsed.status().WithContext(path_);
   auto next = std::make_shared<const Snapshot>(std::move(parsed).value());
@@ -224,8 +229,8 @@ Status UserStore::Add(const std::string& name, const std::vector<std::string>& r
     Stored stored;
     stored.user.name = name;
     stored.user.roles = roles;
-    stored.user.created = std::chrono::time_point_cast<std::chrono::seconds>(
-        std::chrono::system_clock::now());
+    stored.user.created =
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
     stored.password_hash = std::move(hash);
     if (!s.emplace(name, std::move(stored)).second) {
       return Status::Conflict("user " + name + " already exists");

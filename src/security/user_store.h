@@ -56,8 +56,8 @@ inline constexpr std::string_view kBadCredentialsMessage = "unknown user or wron
 Status ValidateUserName(std::string_view name);
 
 struct UserStoreOptions {
-  Argon2Params hash_params;    // for new hashes and for the dummy hash
-  RoleCatalog roles;           // roles Add() and SetRoles() accept
+  Argon2Params hash_params;  // for new hashes and for the dummy hash
+  RoleCatalog roles;         // roles Add() and SetRoles() accept
   bool create_if_missing = false;
   std::size_t max_file_bytes = 16 * 1024 * 1024;
   std::size_t max_users = 100000;
@@ -76,7 +76,7 @@ class UserStore {
   // Changes are written to the file before they return (after merging any newer version of
   // the file written by another process). Passwords must pass CheckPasswordPolicy().
   Status Add(const std::string& name, const std::vector<std::string>& roles,
-             std::string_view password);  // Conflict if the name exists
+             std::string_view password);   // Conflict if the name exists
   Status Remove(const std::string& name);  // NotFound if absent
   Status SetPassword(const std::string& name, std::string_view password);
   Status SetRoles(const std::string& name, const std::vector<std::string>& roles);
