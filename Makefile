@@ -40,15 +40,14 @@ build: deps
 	cmake --preset release
 	cmake --build --preset release -j$(JOBS)
 
-# Until the server exists, `make serve` proves the build works by dumping a sample file with the
-# codec CLI, so the command is never broken. When `bastion init` and `bastion serve` land, this
-# is a two-line change: replace the two recipe lines below with
-#	$(BASTION) init --data-dir var
-#	exec $(BASTION) serve --data-dir var
-# (var/ is already in .gitignore).
+# `make serve` initialises a local instance in var/ on first run (local CA, server certificate,
+# an administrator whose random password is printed once) and serves it: DICOM over TLS on port
+# 2762. Later runs reuse var/. DATA_DIR and AE_TITLE override the defaults.
+DATA_DIR ?= var
+AE_TITLE ?= BASTION
 serve: build
-	@echo "make serve: the server is not implemented yet; dumping a sample file with the codec CLI."
-	sample=$$(scripts/sample-file.sh) && $(BASTION) dump "$$sample"
+	@if [ ! -f "$(DATA_DIR)/bastion.toml" ]; then $(BASTION) init --dir "$(DATA_DIR)" --ae-title "$(AE_TITLE)"; fi
+	exec $(BASTION) serve --dir "$(DATA_DIR)"
 
 test: deps-test
 	scripts/run-tests.sh
