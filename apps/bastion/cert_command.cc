@@ -19,12 +19,6 @@ Result<std::string> ReadAll(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-bool Fail(const char* command, const Status& st) {
-  std::cerr << "bastion cert " << command << ": " << st.message() << "\n";
-  ExitCode() = 1;
-  return false;
-}
-
 }  // namespace
 
 void RegisterCertCommand(CLI::App& app) {
@@ -42,12 +36,12 @@ void RegisterCertCommand(CLI::App& app) {
   issue->add_option("--days", *days, "Validity in days");
   issue->callback([=] {
     auto config = server::LoadConfig(server::AbsoluteDir(*dir));
-    if (!config.ok()) return (void)Fail("issue", config.status());
+    if (!config.ok()) return ReportFailure("cert issue", config.status());
     security::KeyAndCertificate ca;
     auto key = security::ReadPrivateFile(config->tls.ca_key_file, 1 << 20, nullptr);
-    if (!key.ok()) return (void)Fail("issue", key.status());
+    if (!key.ok()) return ReportFailure("cert issue", key.status());
     auto pem = ReadAll(config->tls.client_ca_file);
-    if (!pem.ok()) return (void)Fail("issue", pem.status());
+    if (!pem.ok()) return ReportFailure("cert issue", pem.status());
     ca.key_pem = *key;
     ca.certificate_pem = *pem;
     security::CertificateRequest request;
@@ -56,13 +50,14 @@ void RegisterCertCommand(CLI::App& app) {
     request.server = false;
     request.client = true;
     auto issued = security::IssueCertificate(ca, request);
-    if (!issued.ok()) return (void)Fail("issue", issued.status());
+    if (!issued.ok()) return ReportFailure("cert issue", issued.status());
     Status st = security::WritePrivateFileAtomically(*out + ".key", issued->key_pem, nullptr);
-    if (!st.ok()) return (void)Fail("issue", st);
+    if (!st.ok()) return ReportFailure("cert issue", st);
     std::ofstream cert_out(*out + ".pem", std::ios::binary | std::ios::trunc);
     cert_out << issued->certificate_pem;
     cert_out.close();
-    if (!cert_out) return (void)Fail("issue", Status::Unavailable("cannot write " + *out + ".pem"));
+    if (!cert_out)
+      return ReportFailure("cert issue", Status::Unavailable("cannot write " + *out + ".pem"));
     ::chmod((*out + ".pem").c_str(), 0644);
     std::cout << "wrote " << *out << ".pem and " << *out << ".key (private, mode 0600)\n";
   });
@@ -71,9 +66,9 @@ void RegisterCertCommand(CLI::App& app) {
   ca->add_option("--dir", *dir, "Data directory")->required();
   ca->callback([=] {
     auto config = server::LoadConfig(server::AbsoluteDir(*dir));
-    if (!config.ok()) return (void)Fail("ca", config.status());
+    if (!config.ok()) return ReportFailure("cert ca", config.status());
     auto pem = ReadAll(config->tls.client_ca_file);
-    if (!pem.ok()) return (void)Fail("ca", pem.status());
+    if (!pem.ok()) return ReportFailure("cert ca", pem.status());
     std::cout << *pem;
   });
 }

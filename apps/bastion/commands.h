@@ -2,11 +2,25 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
+
+#include "base/status.h"
+
+namespace bastion::server {
+struct DataDir;
+}
 
 namespace bastion::cli {
 
 // Result code a subcommand's callback leaves for main() to return.
 int& ExitCode();
+
+// Prints "bastion COMMAND: message" to stderr and sets the exit code to 1.
+void ReportFailure(const std::string& command, const Status& status);
+
+// Records a change made from the command line (user, peer) in the data directory's audit log,
+// naming the local account that made it.
+void AuditConfigurationChange(server::DataDir& dir, const std::string& what);
 
 void RegisterDumpCommand(CLI::App& app);
 void RegisterJsonCommand(CLI::App& app);

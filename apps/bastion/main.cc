@@ -1,12 +1,29 @@
 // bastion: the single binary; each subcommand lives in its own file (see commands.h).
+#include <unistd.h>
+
 #include <iostream>
 
 #include "commands.h"
+#include "server/data_dir.h"
 
 namespace bastion::cli {
 int& ExitCode() {
   static int code = 0;
   return code;
+}
+
+void ReportFailure(const std::string& command, const Status& status) {
+  std::cerr << "bastion " << command << ": " << status.message() << "\n";
+  ExitCode() = 1;
+}
+
+void AuditConfigurationChange(server::DataDir& dir, const std::string& what) {
+  audit::AuditEvent event;
+  event.type = audit::AuditEventType::kConfigurationChange;
+  event.user = "local administrator (uid " + std::to_string(::getuid()) + ")";
+  event.local_ae_title = dir.config.dicom.ae_title;
+  event.description = what;
+  dir.audit->Emit(event);
 }
 }  // namespace bastion::cli
 

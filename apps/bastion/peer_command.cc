@@ -1,5 +1,4 @@
 // `bastion peer add|list|remove --dir DIR ...`: the registry of DICOM peers allowed in.
-#include <unistd.h>
 
 #include <iostream>
 
@@ -7,24 +6,7 @@
 #include "server/data_dir.h"
 
 namespace bastion::cli {
-namespace {
-
-bool Fail(const char* command, const Status& st) {
-  std::cerr << "bastion peer " << command << ": " << st.message() << "\n";
-  ExitCode() = 1;
-  return false;
-}
-
-void Audit(server::DataDir& d, const std::string& what) {
-  audit::AuditEvent event;
-  event.type = audit::AuditEventType::kConfigurationChange;
-  event.user = "local administrator (uid " + std::to_string(::getuid()) + ")";
-  event.local_ae_title = d.config.dicom.ae_title;
-  event.description = what;
-  d.audit->Emit(event);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void RegisterPeerCommand(CLI::App& app) {
   CLI::App* peer = app.add_subcommand("peer", "Manage the DICOM peers allowed to associate");
@@ -46,18 +28,19 @@ void RegisterPeerCommand(CLI::App& app) {
                 "It must also present a user identity (password or JWT)");
   add->callback([=] {
     auto d = server::OpenDataDir(*dir);
-    if (!d.ok()) return (void)Fail("add", d.status());
+    if (!d.ok()) return ReportFailure("peer add", d.status());
     security::Peer peer_copy = *p;
     if (!cert->empty()) {
       auto fingerprint = security::CertificateFingerprintFromFile(*cert);
-      if (!fingerprint.ok()) return (void)Fail("add", fingerprint.status());
+      if (!fingerprint.ok()) return ReportFailure("peer add", fingerprint.status());
       peer_copy.cert_sha256 = *fingerprint;
       peer_copy.require_client_cert = true;
     }
     Status st = d->peers->Add(peer_copy);
     if (st.ok()) st = d->peers->Save();
-    if (!st.ok()) return (void)Fail("add", st);
-    Audit(*d, "peer '" + peer_copy.ae_title + "' registered from host " + peer_copy.host);
+    if (!st.ok()) return ReportFailure("peer add", st);
+    AuditConfigurationChange(
+        *d, "peer '" + peer_copy.ae_title + "' registered from host " + peer_copy.host);
     std::cout << "peer " << peer_copy.ae_title << " registered\n";
   });
 
@@ -65,7 +48,7 @@ void RegisterPeerCommand(CLI::App& app) {
   list->add_option("--dir", *dir, "Data directory")->required();
   list->callback([=] {
     auto d = server::OpenDataDir(*dir);
-    if (!d.ok()) return (void)Fail("list", d.status());
+    if (!d.ok()) return ReportFailure("peer list", d.status());
     for (const security::Peer& e : d->peers->List()) {
       std::string r;
       for (const std::string& role : e.roles) r += (r.empty() ? "" : ",") + role;
@@ -80,11 +63,11 @@ void RegisterPeerCommand(CLI::App& app) {
   remove->add_option("AETITLE", p->ae_title, "The peer's AE title")->required();
   remove->callback([=] {
     auto d = server::OpenDataDir(*dir);
-    if (!d.ok()) return (void)Fail("remove", d.status());
+    if (!d.ok()) return ReportFailure("peer remove", d.status());
     Status st = d->peers->Remove(p->ae_title);
     if (st.ok()) st = d->peers->Save();
-    if (!st.ok()) return (void)Fail("remove", st);
-    Audit(*d, "peer '" + p->ae_title + "' removed");
+    if (!st.ok()) return ReportFailure("peer remove", st);
+    AuditConfigurationChange(*d, "peer '" + p->ae_title + "' removed");
     std::cout << "peer " << p->ae_title << " removed\n";
   });
 }

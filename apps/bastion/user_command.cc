@@ -1,6 +1,5 @@
 // `bastion user add|list|remove|passwd --dir DIR ...`: manage the user store. Changes take
 // effect in a running server without a restart (it reloads the store when the file changes).
-#include <unistd.h>
 
 #include <iostream>
 #include <string>
@@ -26,21 +25,6 @@ Result<std::string> ObtainPassword(bool from_stdin, bool& generated) {
   return security::GeneratePassword();
 }
 
-void Audit(server::DataDir& d, const std::string& what) {
-  audit::AuditEvent event;
-  event.type = audit::AuditEventType::kConfigurationChange;
-  event.user = "local administrator (uid " + std::to_string(::getuid()) + ")";
-  event.local_ae_title = d.config.dicom.ae_title;
-  event.description = what;
-  d.audit->Emit(event);
-}
-
-bool Fail(const char* command, const Status& st) {
-  std::cerr << "bastion user " << command << ": " << st.message() << "\n";
-  ExitCode() = 1;
-  return false;
-}
-
 }  // namespace
 
 void RegisterUserCommand(CLI::App& app) {
@@ -59,14 +43,14 @@ void RegisterUserCommand(CLI::App& app) {
   add->add_flag("--password-stdin", *from_stdin, "Read the password from standard input");
   add->callback([=] {
     auto d = server::OpenDataDir(*dir);
-    if (!d.ok()) return (void)Fail("add", d.status());
+    if (!d.ok()) return ReportFailure("user add", d.status());
     bool generated = false;
     auto password = ObtainPassword(*from_stdin, generated);
-    if (!password.ok()) return (void)Fail("add", password.status());
+    if (!password.ok()) return ReportFailure("user add", password.status());
     Status st = d->users->Add(*name, *roles, *password);
     if (st.ok()) st = d->users->Save();
-    if (!st.ok()) return (void)Fail("add", st);
-    Audit(*d, "user '" + *name + "' added");
+    if (!st.ok()) return ReportFailure("user add", st);
+    AuditConfigurationChange(*d, "user '" + *name + "' added");
     std::cout << "user " << *name << " added\n";
     if (generated) std::cout << "password (shown once): " << *password << "\n";
   });
@@ -75,7 +59,7 @@ void RegisterUserCommand(CLI::App& app) {
   list->add_option("--dir", *dir, "Data directory")->required();
   list->callback([=] {
     auto d = server::OpenDataDir(*dir);
-    if (!d.ok()) return (void)Fail("list", d.status());
+    if (!d.ok()) return ReportFailure("user list", d.status());
     for (const security::User& u : d->users->List()) {
       std::string r;
       for (const std::string& role : u.roles) r += (r.empty() ? "" : ",") + role;
@@ -88,11 +72,11 @@ void RegisterUserCommand(CLI::App& app) {
   remove->add_option("NAME", *name, "User name")->required();
   remove->callback([=] {
     auto d = server::OpenDataDir(*dir);
-    if (!d.ok()) return (void)Fail("remove", d.status());
+    if (!d.ok()) return ReportFailure("user remove", d.status());
     Status st = d->users->Remove(*name);
     if (st.ok()) st = d->users->Save();
-    if (!st.ok()) return (void)Fail("remove", st);
-    Audit(*d, "user '" + *name + "' removed");
+    if (!st.ok()) return ReportFailure("user remove", st);
+    AuditConfigurationChange(*d, "user '" + *name + "' removed");
     std::cout << "user " << *name << " removed\n";
   });
 
@@ -102,14 +86,14 @@ void RegisterUserCommand(CLI::App& app) {
   passwd->add_flag("--password-stdin", *from_stdin, "Read the password from standard input");
   passwd->callback([=] {
     auto d = server::OpenDataDir(*dir);
-    if (!d.ok()) return (void)Fail("passwd", d.status());
+    if (!d.ok()) return ReportFailure("user passwd", d.status());
     bool generated = false;
     auto password = ObtainPassword(*from_stdin, generated);
-    if (!password.ok()) return (void)Fail("passwd", password.status());
+    if (!password.ok()) return ReportFailure("user passwd", password.status());
     Status st = d->users->SetPassword(*name, *password);
     if (st.ok()) st = d->users->Save();
-    if (!st.ok()) return (void)Fail("passwd", st);
-    Audit(*d, "password of user '" + *name + "' changed");
+    if (!st.ok()) return ReportFailure("user passwd", st);
+    AuditConfigurationChange(*d, "password of user '" + *name + "' changed");
     std::cout << "password of " << *name << " changed\n";
     if (generated) std::cout << "password (shown once): " << *password << "\n";
   });

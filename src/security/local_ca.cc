@@ -7,8 +7,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include <cstdio>
 #include <memory>
+
+#include "base/hex.h"
 
 namespace bastion::security {
 namespace {
@@ -158,13 +159,7 @@ Result<std::string> CertificateFingerprint(const std::string& pem) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   if (X509_digest(cert.get(), EVP_sha256(), md, &n) != 1) return OpensslError("X509_digest");
-  std::string hex;
-  char buf[3];
-  for (unsigned int i = 0; i < n; ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", md[i]);
-    hex += buf;
-  }
-  return hex;
+  return ToHex(std::span<const std::uint8_t>(md, n));
 }
 
 }  // namespace bastion::security

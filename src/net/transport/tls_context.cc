@@ -4,7 +4,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include <cstdio>
+#include "base/hex.h"
 
 namespace bastion::net::transport {
 namespace {
@@ -102,13 +102,7 @@ std::string PeerCertificateFingerprint(const SSL* ssl) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   if (X509_digest(cert, EVP_sha256(), md, &n) != 1) return "";
-  std::string hex;
-  char buf[3];
-  for (unsigned int i = 0; i < n; ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", md[i]);
-    hex += buf;
-  }
-  return hex;
+  return ToHex(std::span<const std::uint8_t>(md, n));
 }
 
 }  // namespace bastion::net::transport
