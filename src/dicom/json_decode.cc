@@ -413,8 +413,22 @@ class Decoder {
       }
       values.push_back(std::move(text));
     }
-    element.value = ValueBytes(Bytes(Join(values)));
+    element.value = ValueBytes(Bytes(Canonical(Join(values), Vr::kPN)));
     return Status::Ok();
+  }
+
+  // The padding rules of PS3.5 6.2 applied as the encoder applies them (SplitStringValues), so
+  // that decode -> encode -> decode reaches a fixed point: " CT" and "CT" are the same CS value.
+  static std::string Canonical(const std::string& joined, Vr vr) {
+    if (TrimTrailingPadding(joined).empty()) return "";
+    std::string out;
+    bool first = true;
+    for (const std::string& value : SplitStringValues(joined, vr)) {
+      if (!first) out += '\\';
+      out += value;
+      first = false;
+    }
+    return out;
   }
 
   // An integral JSON number (a float with an integral value is accepted too).
@@ -487,7 +501,7 @@ class Decoder {
       }
       values.emplace_back(vr == Vr::kIS || vr == Vr::kDS ? Trimmed(text) : text);
     }
-    element.value = ValueBytes(Bytes(Join(values)));
+    element.value = ValueBytes(Bytes(Canonical(Join(values), vr)));
     return Status::Ok();
   }
 

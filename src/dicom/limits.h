@@ -23,6 +23,9 @@ struct ReadLimits {
   // Deflated transfer syntax: largest inflated size (bytes) and largest inflated/deflated ratio.
   std::uint64_t max_inflated_size = 512ull << 20;  // 512 MiB
   std::uint32_t max_inflate_ratio = 200;
+  // The ratio is checked only once this much has been inflated: a small blank image can
+  // legitimately deflate 700:1, while a bomb is about size.
+  std::uint64_t min_size_for_inflate_ratio = 16ull << 20;  // 16 MiB
 };
 
 }  // namespace bastion::dicom

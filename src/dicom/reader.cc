@@ -40,8 +40,12 @@ struct ElementHeader {
 class Parser {
  public:
   Parser(std::shared_ptr<const ByteSource> source, const ReadOptions& options,
-         std::vector<std::string>& warnings, std::string_view where)
-      : source_(std::move(source)), options_(options), warnings_(warnings), where_(where) {}
+         std::vector<std::string>& warnings, std::string_view where, bool file_meta = false)
+      : source_(std::move(source)),
+        options_(options),
+        warnings_(warnings),
+        where_(where),
+        file_meta_(file_meta) {}
 
   // Parses elements from `r` until it is exhausted (or stop_before is reached at top level).
   Status ParseTopLevel(ByteReader& r, Encoding enc, DataSet& out) {
@@ -59,9 +63,13 @@ class Parser {
   std::string Path() const {
     if (path_.empty()) return "top level";
     std::string p;
-    for (const auto& part : path_) {
-      if (!p.empty() && part.front() != '[') p += '/';
-      p += part;
+    for (const PathPart& part : path_) {
+      if (part.item < 0) {
+        if (!p.empty()) p += '/';
+        p += part.tag.ToString();
+      } else {
+        p += "[" + std::to_string(part.item) + "]";
+      }
     }
     return p;
   }
@@ -87,12 +95,15 @@ class Parser {
     }
   }
 
+  // Where the parser is: tags and item indexes, formatted only when a message needs them.
+  struct PathPart {
+    Tag tag;
+    std::int64_t item = -1;  // >= 0: an item index
+  };
   struct PathScope {
-    PathScope(std::vector<std::string>& path, std::string part) : path_(path) {
-      path_.push_back(std::move(part));
-    }
+    PathScope(std::vector<PathPart>& path, PathPart part) : path_(path) { path_.push_back(part); }
     ~PathScope() { path_.pop_back(); }
-    std::vector<std::string>& path_;
+    std::vector<PathPart>& path_;
   };
 
   // ---- element headers ----
@@ -210,6 +221,21 @@ class Parser {
                          h.offset);
       }
       if (depth == 0 && h.tag >= options_.stop_before) return Status::Ok();
+      if (depth == 0 && h.tag.group == 0x0002 && !file_meta_) {
+        // Group 0002 belongs to the File Meta Information only (PS3.10 7.1); in a data set it
+        // would be dropped on writing, so it is refused rather than silently lost.
+        if (!options_.allow_bad_file_meta) {
+          return Malformed("File Meta Information element " + h.tag.ToString() +
+                               " inside the data set (PS3.10 7.1)",
+                           h.offset);
+        }
+        Warn("File Meta Information element " + h.tag.ToString() + " inside the data set, ignored",
+             h.offset);
+        Element skipped;
+        PathScope scope(path_, PathPart{h.tag});
+        BASTION_RETURN_IF_ERROR(ParseValue(r, enc, h, depth, skipped));
+        continue;
+      }
       if (have_last && h.tag <= last) {
         if (!options_.allow_unordered_tags) {
           return Malformed(h.tag.ToString() + " is not in ascending order after " +
@@ -224,7 +250,7 @@ class Parser {
       }
       Element e;
       {
-        PathScope scope(path_, h.tag.ToString());
+        PathScope scope(path_, PathPart{h.tag});
         st = ParseValue(r, enc, h, depth, e);
       }
       if (!st.ok()) return st;
@@ -377,7 +403,7 @@ class Parser {
         return Limit("more than " + std::to_string(options_.limits.max_elements) + " elements",
                      h.offset);
       }
-      PathScope scope(path_, "[" + std::to_string(index++) + "]");
+      PathScope scope(path_, PathPart{Tag(), static_cast<std::int64_t>(index++)});
       DataSet item;
       if (h.length == kUndefinedLength) {
         st = ParseElements(in, enc, depth + 1, /*undefined_item=*/true, item);
@@ -466,8 +492,9 @@ class Parser {
   const ReadOptions& options_;
   std::vector<std::string>& warnings_;
   std::string_view where_;
-  std::vector<std::string> path_;
+  std::vector<PathPart> path_;
   std::uint64_t element_count_ = 0;
+  bool file_meta_;        // parsing group 0002 itself
   bool stopped_ = false;  // lenient reading met the end of a truncated input
 };
 
@@ -508,7 +535,7 @@ Result<std::vector<std::uint8_t>> Inflate(std::span<const std::uint8_t> in,
                                      std::to_string(max_out) + " bytes");
       break;
     }
-    if (out.size() + produced > (64u << 10) &&
+    if (out.size() + produced > limits.min_size_for_inflate_ratio &&
         out.size() + produced >
             zs.total_in * static_cast<std::uint64_t>(limits.max_inflate_ratio)) {
       status = Status::LimitExceeded(
@@ -591,7 +618,8 @@ Result<std::uint64_t> ParseFileMeta(const std::shared_ptr<const ByteSource>& sou
     // Find the end of this one element by parsing it alone.
     ByteReader r(all.subspan(static_cast<std::size_t>(pos)), Endian::kLittle, pos);
     DataSet one;
-    Parser parser(source, meta_options, warnings, "the File Meta Information");
+    Parser parser(source, meta_options, warnings, "the File Meta Information",
+                  /*file_meta=*/true);
     // Parse exactly one element: limit the window to the header plus its length.
     if (r.remaining() < 8) return Status::Malformed("File Meta Information is truncated");
     std::uint16_t vr_len_field = 0;

@@ -369,6 +369,31 @@ TEST(ReaderHostileTest, RejectsDeflateBombs) {
   EXPECT_NE(capped.status().message().find("past the limit"), std::string::npos);
 }
 
+TEST(ReaderPart10Test, ReadsASmallDeflatedDataSetWithAVeryHighRatio) {
+  // A blank 512x512 8-bit image deflates about 700:1; that is not a bomb.
+  DataSet ds;
+  ds.SetBytes(tags::kPixelData, Vr::kOB, std::vector<std::uint8_t>(512 * 512, 0));
+  auto deflated = EncodeDataSet(ds, DeflatedExplicitVrLittleEndian(), ExplicitVrLittleEndian());
+  ASSERT_TRUE(deflated.ok());
+  EXPECT_GT(512u * 512u / deflated->size(), 200u);
+  auto prefix = Part10Prefix(transfer_syntax::kDeflatedExplicitVrLittleEndian);
+  prefix.insert(prefix.end(), deflated->begin(), deflated->end());
+  auto r = ReadPart10(OwnedBytes::Make(prefix));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+}
+
+TEST(ReaderHostileTest, RejectsFileMetaElementsInsideTheDataSet) {
+  ByteBuilder b(Syntax::kExplicitLittle);
+  b.Element(0x0002, 0x0010, "UI", "1.2.840.10008.1.2").Element(0x0008, 0x0060, "CS", "CT");
+  auto strict = Read(b, ExplicitVrLittleEndian());
+  ASSERT_FALSE(strict.ok());
+  EXPECT_NE(strict.status().message().find("(0002,0010) inside the data set"), std::string::npos);
+  auto lenient = Read(b, ExplicitVrLittleEndian(), LenientReadOptions());
+  ASSERT_TRUE(lenient.ok());
+  EXPECT_FALSE(lenient->dataset.Contains(Tag(0x0002, 0x0010)));
+  EXPECT_TRUE(lenient->dataset.Contains(Tag(0x0008, 0x0060)));
+}
+
 TEST(ReaderHostileTest, RejectsCorruptDeflateStream) {
   auto prefix = Part10Prefix(transfer_syntax::kDeflatedExplicitVrLittleEndian);
   prefix.insert(prefix.end(), {0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x01});
