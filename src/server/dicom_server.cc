@@ -84,6 +84,7 @@ Result<std::vector<std::string>> DicomServer::Start() {
   lockout.window = std::chrono::seconds(config.lockout.window_seconds);
   lockout.lockout_duration = std::chrono::seconds(config.lockout.lockout_seconds);
   lockout.max_delay = std::chrono::milliseconds(config.lockout.max_delay_ms);
+  lockout.base_delay = std::min(lockout.base_delay, lockout.max_delay);
   BASTION_RETURN_IF_ERROR(security::ValidateFailureTrackerConfig(lockout).WithContext("[lockout]"));
   parts_->failures = std::make_unique<security::FailureTracker>(lockout);
 
