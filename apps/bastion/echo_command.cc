@@ -1,5 +1,6 @@
 // `bastion echo HOST PORT --aec TITLE ...`: C-ECHO as SCU (verification), over TLS by default,
 // optionally with a client certificate and a user identity (PS3.7 D.3.3.7).
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -19,6 +20,7 @@ void RegisterEchoCommand(CLI::App& app) {
     std::string jwt_file;
     bool plaintext = false;
     int count = 1;
+    int associations = 1;
     int timeout_seconds = 30;
   };
   auto args = std::make_shared<Args>();
@@ -35,7 +37,9 @@ void RegisterEchoCommand(CLI::App& app) {
   cmd->add_option("--jwt-file", args->jwt_file, "Present the JWT in this file as user identity");
   cmd->add_flag("--plaintext", args->plaintext,
                 "No TLS (only for peers that cannot do TLS; credentials would travel in clear)");
-  cmd->add_option("--count", args->count, "Echo requests on the association");
+  cmd->add_option("--count", args->count, "Echo requests on each association");
+  cmd->add_option("--associations", args->associations,
+                  "Open this many associations one after the other (reports associations/s)");
   cmd->add_option("--timeout", args->timeout_seconds, "Seconds to wait for each network step");
   cmd->callback([args] {
     net::transport::ClientOptions options = args->client;
@@ -70,44 +74,51 @@ void RegisterEchoCommand(CLI::App& app) {
     local.implementation_class_uid = std::string(dicom::kImplementationClassUid);
     local.implementation_version_name = std::string(dicom::kImplementationVersionName);
     const auto start = std::chrono::steady_clock::now();
-    auto association = net::transport::ClientAssociation::Open(options, local);
-    if (!association.ok()) {
-      std::cerr << "bastion echo: " << association.status().message() << "\n";
-      ExitCode() = 1;
-      return;
-    }
-    for (int i = 1; i <= args->count; ++i) {
-      auto response = (*association)
-                          ->Request("1.2.840.10008.1.1",
-                                    net::dimse::MakeCEchoRq(static_cast<std::uint16_t>(i)));
-      if (!response.ok()) {
-        std::cerr << "bastion echo: " << response.status().message() << "\n";
+    bool identity_confirmed = false;
+    for (int a = 0; a < std::max(1, args->associations); ++a) {
+      auto association = net::transport::ClientAssociation::Open(options, local);
+      if (!association.ok()) {
+        std::cerr << "bastion echo: " << association.status().message() << "\n";
         ExitCode() = 1;
         return;
       }
-      const auto status = response->status().value_or(0xFFFF);
-      if (status != net::dimse::status::kSuccess) {
-        std::cerr << "bastion echo: the peer answered status 0x" << std::hex << status << std::dec
-                  << (status == net::dimse::status::kRefusedNotAuthorized ? " (not authorized)"
-                                                                          : "")
-                  << "\n";
-        ExitCode() = 1;
-        (void)(*association)->Release();
-        return;
+      identity_confirmed = (*association)->identity_confirmed();
+      for (int i = 1; i <= args->count; ++i) {
+        auto response = (*association)
+                            ->Request("1.2.840.10008.1.1",
+                                      net::dimse::MakeCEchoRq(static_cast<std::uint16_t>(i)));
+        if (!response.ok()) {
+          std::cerr << "bastion echo: " << response.status().message() << "\n";
+          ExitCode() = 1;
+          return;
+        }
+        const auto status = response->status().value_or(0xFFFF);
+        if (status != net::dimse::status::kSuccess) {
+          std::cerr << "bastion echo: the peer answered status 0x" << std::hex << status << std::dec
+                    << (status == net::dimse::status::kRefusedNotAuthorized ? " (not authorized)"
+                                                                            : "")
+                    << "\n";
+          ExitCode() = 1;
+          (void)(*association)->Release();
+          return;
+        }
       }
+      Status released = (*association)->Release();
+      if (!released.ok()) std::cerr << "bastion echo: release: " << released.message() << "\n";
     }
-    Status released = (*association)->Release();
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - start)
-                        .count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::cout << "C-ECHO " << options.called_ae_title << "@" << options.host << ":" << options.port
-              << ": success (" << args->count << " request" << (args->count == 1 ? "" : "s") << ", "
-              << ms << " ms"
-              << (options.identity && (*association)->identity_confirmed()
-                      ? ", user identity confirmed"
+              << ": success (" << args->associations << " association"
+              << (args->associations == 1 ? "" : "s") << ", " << args->count << " request"
+              << (args->count == 1 ? "" : "s") << " each, " << static_cast<long>(seconds * 1000)
+              << " ms"
+              << (args->associations > 1
+                      ? ", " + std::to_string(static_cast<long>(args->associations / seconds)) +
+                            " associations/s"
                       : "")
+              << (options.identity && identity_confirmed ? ", user identity confirmed" : "")
               << ")\n";
-    if (!released.ok()) std::cerr << "bastion echo: release: " << released.message() << "\n";
   });
 }
 
