@@ -178,38 +178,60 @@ void DicomSession::Decide(net::pdu::AAssociateRq request) {
     ApplyDecision(std::move(locked));
     return;
   }
+  // Only a password hash or a signature check can take long; an association without such a
+  // credential is decided here, on the strand, without two thread hops.
+  const auto& identity = request.user_information.user_identity_rq;
+  const bool slow =
+      identity && (identity->type == net::pdu::UserIdentityType::kUsernameAndPasscode ||
+                   identity->type == net::pdu::UserIdentityType::kJwt);
+  if (!slow) {
+    Deliver(DecideAndCount(*context_, request, peer_, key), check.delay);
+    return;
+  }
   auto poster = connection_->MakePoster();
-  boost::asio::post(*context_->decision_pool, [context = context_, peer = peer_,
-                                               request = std::move(request), poster,
-                                               delay = check.delay, key, this] {
-    AdmissionDecision decision = context->gate->Decide(request, peer);
-    if (decision.authentication_failed) {
-      auto outcome = context->failures->RecordFailure(key, security::FailureTracker::Clock::now());
-      if (outcome.locked_now) {
-        audit::AuditEvent event;
-        event.type = audit::AuditEventType::kLockout;
-        event.outcome = audit::AuditOutcome::kSeriousFailure;
-        event.peer_ae_title = request.calling_ae_title;
-        event.peer_address = peer.address;
-        event.description = "source address locked out after " + std::to_string(outcome.failures) +
-                            " failed attempts";
-        context->audit->Emit(event);
-      }
-    } else if (decision.accepted) {
-      context->failures->RecordSuccess(key);
+  boost::asio::post(*context_->decision_pool,
+                    [context = context_, peer = peer_, request = std::move(request), poster,
+                     delay = check.delay, key, this] {
+                      AdmissionDecision decision = DecideAndCount(*context, request, peer, key);
+                      // `this` is used only on the strand, and the poster drops the task if the
+                      // connection (which owns this session) is gone.
+                      poster([this, delay, decision = std::move(decision)]() mutable {
+                        Deliver(std::move(decision), delay);
+                      });
+                    });
+}
+
+AdmissionDecision DicomSession::DecideAndCount(const SessionContext& context,
+                                               const net::pdu::AAssociateRq& request,
+                                               const net::transport::PeerInfo& peer,
+                                               const std::string& key) {
+  AdmissionDecision decision = context.gate->Decide(request, peer);
+  if (decision.authentication_failed) {
+    auto outcome = context.failures->RecordFailure(key, security::FailureTracker::Clock::now());
+    if (outcome.locked_now) {
+      audit::AuditEvent event;
+      event.type = audit::AuditEventType::kLockout;
+      event.outcome = audit::AuditOutcome::kSeriousFailure;
+      event.peer_ae_title = request.calling_ae_title;
+      event.peer_address = peer.address;
+      event.description = "source address locked out after " + std::to_string(outcome.failures) +
+                          " failed attempts";
+      context.audit->Emit(event);
     }
-    // `this` is used only on the strand, and the poster drops the task if the connection
-    // (which owns this session) is gone.
-    poster([this, delay, decision = std::move(decision)]() mutable {
-      if (delay.count() > 0) {
-        // Repeated failures from this address: answer late, without holding any thread.
-        delayed_decision_ = std::move(decision);
-        connection_->StartTimer(TimerId::kCustom, delay);
-        return;
-      }
-      ApplyDecision(std::move(decision));
-    });
-  });
+  } else if (decision.accepted) {
+    context.failures->RecordSuccess(key);
+  }
+  return decision;
+}
+
+void DicomSession::Deliver(AdmissionDecision decision, std::chrono::milliseconds delay) {
+  if (delay.count() > 0) {
+    // Repeated failures from this address: answer late, without holding any thread.
+    delayed_decision_ = std::move(decision);
+    connection_->StartTimer(TimerId::kCustom, delay);
+    return;
+  }
+  ApplyDecision(std::move(decision));
 }
 
 void DicomSession::ApplyDecision(AdmissionDecision decision) {

@@ -61,6 +61,13 @@ class DicomSession final : public net::transport::ConnectionLogic,
   void Execute(Result<net::ul::Effects> effects);
   void HandleIndication(const net::ul::Indication& indication);
   void Decide(net::pdu::AAssociateRq request);
+  // Runs the gate and counts a failed authentication against the source address.
+  static AdmissionDecision DecideAndCount(const SessionContext& context,
+                                          const net::pdu::AAssociateRq& request,
+                                          const net::transport::PeerInfo& peer,
+                                          const std::string& key);
+  // Applies a decision now, or after `delay` when the address has been failing.
+  void Deliver(AdmissionDecision decision, std::chrono::milliseconds delay);
   void ApplyDecision(AdmissionDecision decision);
   void SendMessage(std::uint8_t context_id, const dicom::DataSet& command);
   void AbortAsProvider(const std::string& why);
