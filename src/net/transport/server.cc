@@ -235,10 +235,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     Socket().close(ignored);
     writes_.clear();
     if (logic_) logic_->OnClosed(reason);
-    logic_.reset();
     ticket_.reset();
-    // Last: may destroy this object once the current handler returns.
-    asio::post(strand_, [self = std::move(keepalive_)] {});
+    // The logic may be the caller (Close from inside OnData): destroy it, and this object,
+    // only after the current handler has returned.
+    asio::post(strand_, [self = std::move(keepalive_), logic = std::move(logic_)] {});
   }
 
   Strand strand_;
