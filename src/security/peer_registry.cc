@@ -232,25 +232,12 @@ Result<Peer> NormalizePeer(Peer peer) {
 Result<std::unique_ptr<PeerRegistry>> PeerRegistry::Load(const std::string& path,
                                                          PeerRegistryOptions options) {
   std::unique_ptr<PeerRegistry> reg(new PeerRegistry(path, std::move(options)));
-  FileStamp stamp;
-  Result<std::string> text = ReadPrivateFile(path, reg->options_.max_file_bytes, &stamp);
-  if (!text.ok()) {
-    if (text.status().code() == StatusCode::kNotFound && reg->options_.create_if_missing) {
-      reg->snapshot_ = std::make_shared<const Snapshot>();
-      return reg;
-    }
-    return text.status();
-  }
-  Result<Snapshot> parsed = reg->Parse(*text);
-  if (!parsed.ok()) return parsed.status().WithContext(path);
-  reg->snapshot_ = std::make_shared<const Snapshot>(std::move(parsed).value());
-  reg->stamp_ = stamp;
+  BASTION_RETURN_IF_ERROR(reg->store_.Load(reg->options_.create_if_missing));
   return reg;
 }
 
 std::shared_ptr<const PeerRegistry::Snapshot> PeerRegistry::snapshot() const {
-  std::lock_guard<std::mutex> lock(snapshot_mutex_);
-  return snapshot_;
+  return store_.snapshot();
 }
 
 Result<PeerRegistry::Snapshot> PeerRegistry::Parse(std::string_view text) const {
@@ -326,48 +313,11 @@ std::string PeerRegistry::Serialize(const Snapshot& snapshot) const {
   return doc.dump(2) + "\n";
 }
 
-Result<bool> PeerRegistry::ReloadLocked() {
-  BASTION_ASSIGN_OR_RETURN(FileStamp now, StatFile(path_));
-  if (stamp_ && *stamp_ == now) return false;
-  FileStamp stamp;
-  BASTION_ASSIGN_OR_RETURN(std::string text,
-                           ReadPrivateFile(path_, options_.max_file_bytes, &stamp));
-  Result<Snapshot> parsed = Parse(text);
-  if (!parsed.ok()) return parsed.status().WithContext(path_);
-  auto next = std::make_shared<const Snapshot>(std::move(parsed).value());
-  {
-    std::lock_guard<std::mutex> lock(snapshot_mutex_);
-    snapshot_ = std::move(next);
-  }
-  stamp_ = stamp;
-  return true;
-}
-
-Result<bool> PeerRegistry::ReloadIfChanged() {
-  std::lock_guard<std::mutex> lock(write_mutex_);
-  return ReloadLocked();
-}
+Result<bool> PeerRegistry::ReloadIfChanged() { return store_.ReloadIfChanged(); }
 
 template <typename Change>
 Status PeerRegistry::Modify(Change&& change) {
-  std::lock_guard<std::mutex> lock(write_mutex_);
-  BASTION_ASSIGN_OR_RETURN(FileLock file_lock, FileLock::Acquire(path_));
-  Result<bool> reloaded = ReloadLocked();
-  if (!reloaded.ok() && reloaded.status().code() != StatusCode::kNotFound) {
-    return reloaded.status();
-  }
-  Snapshot next = *snapshot();
-  BASTION_RETURN_IF_ERROR(change(next));
-  if (next.size() > options_.max_peers) return Status::LimitExceeded("too many peers");
-  FileStamp stamp;
-  BASTION_RETURN_IF_ERROR(WritePrivateFileAtomically(path_, Serialize(next), &stamp));
-  auto shared = std::make_shared<const Snapshot>(std::move(next));
-  {
-    std::lock_guard<std::mutex> guard(snapshot_mutex_);
-    snapshot_ = std::move(shared);
-  }
-  stamp_ = stamp;
-  return Status::Ok();
+  return store_.Modify(std::forward<Change>(change));
 }
 
 Status PeerRegistry::Add(Peer peer) {
@@ -394,14 +344,7 @@ Status PeerRegistry::Remove(std::string_view ae_title) {
   });
 }
 
-Status PeerRegistry::Save() {
-  std::lock_guard<std::mutex> lock(write_mutex_);
-  BASTION_ASSIGN_OR_RETURN(FileLock file_lock, FileLock::Acquire(path_));
-  FileStamp stamp;
-  BASTION_RETURN_IF_ERROR(WritePrivateFileAtomically(path_, Serialize(*snapshot()), &stamp));
-  stamp_ = stamp;
-  return Status::Ok();
-}
+Status PeerRegistry::Save() { return store_.Save(); }
 
 Result<Peer> PeerRegistry::Check(const PeerCheckInput& input, const HostResolver& resolve,
                                  PeerRefusal* why) const {

@@ -29,6 +29,7 @@
 #include "base/status.h"
 #include "security/permissions.h"
 #include "security/private_file.h"
+#include "security/private_store.h"
 
 namespace bastion::security {
 
@@ -118,21 +119,22 @@ class PeerRegistry {
  private:
   using Snapshot = std::map<std::string, Peer, std::less<>>;
   PeerRegistry(std::string path, PeerRegistryOptions options)
-      : path_(std::move(path)), options_(std::move(options)) {}
+      : path_(std::move(path)),
+        options_(std::move(options)),
+        store_(
+            path_, options_.max_file_bytes, options_.max_peers, "peers",
+            [this](std::string_view text) { return Parse(text); },
+            [this](const Snapshot& snapshot) { return Serialize(snapshot); }) {}
 
   std::shared_ptr<const Snapshot> snapshot() const;
   Result<Snapshot> Parse(std::string_view text) const;
   std::string Serialize(const Snapshot& snapshot) const;
-  Result<bool> ReloadLocked();
   template <typename Change>
   Status Modify(Change&& change);
 
   const std::string path_;
   const PeerRegistryOptions options_;
-  std::mutex write_mutex_;
-  mutable std::mutex snapshot_mutex_;
-  std::shared_ptr<const Snapshot> snapshot_;
-  std::optional<FileStamp> stamp_;  // guarded by write_mutex_
+  PrivateStore<Snapshot> store_;  // after options_: built from it
 };
 
 // Validates a peer entry and returns its normalised form (shared by Add and the file loader).

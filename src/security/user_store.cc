@@ -62,26 +62,11 @@ Result<std::unique_ptr<UserStore>> UserStore::Load(const std::string& path,
   BASTION_ASSIGN_OR_RETURN(std::string dummy_password, GeneratePassword());
   BASTION_ASSIGN_OR_RETURN(store->dummy_hash_,
                            HashPassword(dummy_password, store->options_.hash_params));
-  FileStamp stamp;
-  Result<std::string> text = ReadPrivateFile(path, store->options_.max_file_bytes, &stamp);
-  if (!text.ok()) {
-    if (text.status().code() == StatusCode::kNotFound && store->options_.create_if_missing) {
-      store->snapshot_ = std::make_shared<const Snapshot>();
-      return store;
-    }
-    return text.status();
-  }
-  Result<Snapshot> parsed = store->Parse(*text);
-  if (!parsed.ok()) return parsed.status().WithContext(path);
-  store->snapshot_ = std::make_shared<const Snapshot>(std::move(parsed).value());
-  store->stamp_ = stamp;
+  BASTION_RETURN_IF_ERROR(store->store_.Load(store->options_.create_if_missing));
   return store;
 }
 
-std::shared_ptr<const UserStore::Snapshot> UserStore::snapshot() const {
-  std::lock_guard<std::mutex> lock(snapshot_mutex_);
-  return snapshot_;
-}
+std::shared_ptr<const UserStore::Snapshot> UserStore::snapshot() const { return store_.snapshot(); }
 
 Result<UserStore::Snapshot> UserStore::Parse(std::string_view text) const {
   // The file is ours, but it is still input: parse without exceptions and check every type.
@@ -171,50 +156,11 @@ Status UserStore::ValidateRoles(const std::vector<std::string>& roles) const {
   return Status::Ok();
 }
 
-Result<bool> UserStore::ReloadLocked() {
-  Result<FileStamp> now = StatFile(path_);
-  if (!now.ok()) return now.status();
-  if (stamp_ && *stamp_ == *now) return false;
-  FileStamp stamp;
-  BASTION_ASSIGN_OR_RETURN(std::string text,
-                           ReadPrivateFile(path_, options_.max_file_bytes, &stamp));
-  Result<Snapshot> parsed = Parse(text);
-  if (!parsed.ok()) return parsed.status().WithContext(path_);
-  auto next = std::make_shared<const Snapshot>(std::move(parsed).value());
-  {
-    std::lock_guard<std::mutex> lock(snapshot_mutex_);
-    snapshot_ = std::move(next);
-  }
-  stamp_ = stamp;
-  return true;
-}
-
-Result<bool> UserStore::ReloadIfChanged() {
-  std::lock_guard<std::mutex> lock(write_mutex_);
-  return ReloadLocked();
-}
+Result<bool> UserStore::ReloadIfChanged() { return store_.ReloadIfChanged(); }
 
 template <typename Change>
 Status UserStore::Modify(Change&& change) {
-  std::lock_guard<std::mutex> lock(write_mutex_);
-  BASTION_ASSIGN_OR_RETURN(FileLock file_lock, FileLock::Acquire(path_));
-  // Another process may have written since we last looked; build on its version.
-  Result<bool> reloaded = ReloadLocked();
-  if (!reloaded.ok() && reloaded.status().code() != StatusCode::kNotFound) {
-    return reloaded.status();
-  }
-  Snapshot next = *snapshot();
-  BASTION_RETURN_IF_ERROR(change(next));
-  if (next.size() > options_.max_users) return Status::LimitExceeded("too many users");
-  FileStamp stamp;
-  BASTION_RETURN_IF_ERROR(WritePrivateFileAtomically(path_, Serialize(next), &stamp));
-  auto shared = std::make_shared<const Snapshot>(std::move(next));
-  {
-    std::lock_guard<std::mutex> guard(snapshot_mutex_);
-    snapshot_ = std::move(shared);
-  }
-  stamp_ = stamp;
-  return Status::Ok();
+  return store_.Modify(std::forward<Change>(change));
 }
 
 Status UserStore::Add(const std::string& name, const std::vector<std::string>& roles,
@@ -277,14 +223,7 @@ Status UserStore::SetDisabled(const std::string& name, bool disabled) {
   });
 }
 
-Status UserStore::Save() {
-  std::lock_guard<std::mutex> lock(write_mutex_);
-  BASTION_ASSIGN_OR_RETURN(FileLock file_lock, FileLock::Acquire(path_));
-  FileStamp stamp;
-  BASTION_RETURN_IF_ERROR(WritePrivateFileAtomically(path_, Serialize(*snapshot()), &stamp));
-  stamp_ = stamp;
-  return Status::Ok();
-}
+Status UserStore::Save() { return store_.Save(); }
 
 Result<User> UserStore::Verify(std::string_view name, std::string_view password,
                                VerifyFailure* why) const {

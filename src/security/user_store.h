@@ -29,6 +29,7 @@
 #include "security/password_hash.h"
 #include "security/permissions.h"
 #include "security/private_file.h"
+#include "security/private_store.h"
 
 namespace bastion::security {
 
@@ -107,14 +108,17 @@ class UserStore {
   using Snapshot = std::map<std::string, Stored, std::less<>>;
 
   UserStore(std::string path, UserStoreOptions options)
-      : path_(std::move(path)), options_(std::move(options)) {}
+      : path_(std::move(path)),
+        options_(std::move(options)),
+        store_(
+            path_, options_.max_file_bytes, options_.max_users, "users",
+            [this](std::string_view text) { return Parse(text); },
+            [this](const Snapshot& snapshot) { return Serialize(snapshot); }) {}
 
   std::shared_ptr<const Snapshot> snapshot() const;
   Result<Snapshot> Parse(std::string_view text) const;
   std::string Serialize(const Snapshot& snapshot) const;
   Status ValidateRoles(const std::vector<std::string>& roles) const;
-  // Loads a newer file if there is one; caller holds write_mutex_.
-  Result<bool> ReloadLocked();
   // Locks the file, merges, applies `change` to a copy, writes and swaps it in.
   template <typename Change>
   Status Modify(Change&& change);
@@ -122,11 +126,7 @@ class UserStore {
   const std::string path_;
   const UserStoreOptions options_;
   std::string dummy_hash_;
-
-  std::mutex write_mutex_;  // serialises Modify, Save and ReloadIfChanged
-  mutable std::mutex snapshot_mutex_;
-  std::shared_ptr<const Snapshot> snapshot_;
-  std::optional<FileStamp> stamp_;  // guarded by write_mutex_
+  PrivateStore<Snapshot> store_;  // after options_: built from it
 };
 
 }  // namespace bastion::security
