@@ -3,7 +3,7 @@
 #
 #   make serve    install missing packages, build, start Bastion
 #   make test     install missing packages, build release and asan presets, run every test
-#   make build    install missing packages (build set), build the release preset
+#   make build    install missing packages (build set), build the bastion binary (release)
 #   make format   clang-format -i over src apps tests fuzz bench
 #   make clean    remove build/
 #
@@ -38,7 +38,7 @@ deps-dev:
 
 build: deps
 	cmake --preset release
-	cmake --build --preset release -j$(JOBS)
+	cmake --build --preset release -j$(JOBS) --target bastion
 
 # `make serve` initialises a local instance in var/ on first run (local CA, server certificate,
 # an administrator whose random password is printed once) and serves it: DICOM over TLS on port

@@ -14,10 +14,18 @@ bastion=$(readlink -f "${1:-build/release/apps/bastion/bastion}")
 n=${2:-300}
 ns=bastionbench
 work=$(mktemp -d /tmp/bastion-netbench.XXXXXX)
-pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  sleep 0.5
+  # Every server runs inside the namespace: stop them all before removing it, so that none
+  # outlives the benchmark (Orthanc takes a moment to stop; then it is killed).
+  local inside
+  inside=$(ip netns pids "$ns" 2>/dev/null || true)
+  [[ -n $inside ]] && kill $inside 2>/dev/null || true
+  for _ in $(seq 50); do
+    inside=$(ip netns pids "$ns" 2>/dev/null || true)
+    [[ -z $inside ]] && break
+    sleep 0.1
+  done
+  [[ -n $inside ]] && kill -9 $inside 2>/dev/null || true
   ip netns del "$ns" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -42,11 +50,8 @@ cp "$work/pacs/tls/server.pem" "$work/srv.pem"
 cp "$work/pacs/tls/server.key" "$work/srv.key"
 
 in_ns "$bastion" serve --dir "$work/pacs" >"$work/bastion.log" 2>&1 &
-pids+=($!)
 in_ns storescp -aet STORESCP 11130 >/dev/null 2>&1 &
-pids+=($!)
 in_ns storescp +tls "$work/srv.key" "$work/srv.pem" +cf "$ca" -aet STORESCP 11131 >/dev/null 2>&1 &
-pids+=($!)
 mkdir -p "$work/o1" "$work/o2"
 cat >"$work/o1/orthanc.json" <<EOF
 { "Name": "bench", "StorageDirectory": "$work/o1/db", "IndexDirectory": "$work/o1/db",
@@ -62,9 +67,7 @@ cat >"$work/o2/orthanc.json" <<EOF
   "DicomTlsRemoteCertificateRequired": false }
 EOF
 in_ns "$orthanc" "$work/o1/orthanc.json" >"$work/o1/log" 2>&1 &
-pids+=($!)
 in_ns "$orthanc" "$work/o2/orthanc.json" >"$work/o2/log" 2>&1 &
-pids+=($!)
 sleep 3
 
 # name port aet tls
