@@ -83,21 +83,6 @@ std::optional<Tag> ParseHexTag(std::string_view text) {
   return Tag::FromU32(value);
 }
 
-bool IsInlineBinaryVr(Vr vr) {
-  switch (vr) {
-    case Vr::kOB:
-    case Vr::kOD:
-    case Vr::kOF:
-    case Vr::kOL:
-    case Vr::kOV:
-    case Vr::kOW:
-    case Vr::kUN:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // Byte granularity of an InlineBinary value of this VR.
 std::size_t InlineBinaryWidth(Vr vr) {
   switch (vr) {
@@ -278,7 +263,7 @@ class Decoder {
     if (array.kind != Kind::kArray) {
       return Error("\"Value\" must be an array, found " + std::string(KindName(array.kind)));
     }
-    if (IsInlineBinaryVr(element.vr)) {
+    if (json_internal::IsInlineBinaryVr(element.vr)) {
       return Error(std::string(VrName(element.vr)) +
                    " values are InlineBinary or BulkDataURI, not Value (F.2.2)");
     }
@@ -300,7 +285,7 @@ class Decoder {
   }
 
   Status DecodeInlineBinary(std::uint32_t index, Element& element) {
-    if (!IsInlineBinaryVr(element.vr)) {
+    if (!json_internal::IsInlineBinaryVr(element.vr)) {
       return Error("InlineBinary is only for OB, OD, OF, OL, OV, OW and UN, not " +
                    std::string(VrName(element.vr)) + " (F.2.7)");
     }

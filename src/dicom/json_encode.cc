@@ -211,43 +211,9 @@ std::uint64_t LoadU64(const std::uint8_t* p) {
          (static_cast<std::uint64_t>(LoadU32(p + 4)) << 32);
 }
 
-bool MayBeBulkData(Vr vr) {
-  switch (vr) {
-    case Vr::kOB:
-    case Vr::kOD:
-    case Vr::kOF:
-    case Vr::kOL:
-    case Vr::kOV:
-    case Vr::kOW:
-    case Vr::kUN:
-    case Vr::kFL:
-    case Vr::kFD:
-    case Vr::kSL:
-    case Vr::kSS:
-    case Vr::kSV:
-    case Vr::kUL:
-    case Vr::kUS:
-    case Vr::kUV:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool IsInlineBinary(Vr vr) {
-  switch (vr) {
-    case Vr::kOB:
-    case Vr::kOD:
-    case Vr::kOF:
-    case Vr::kOL:
-    case Vr::kOV:
-    case Vr::kOW:
-    case Vr::kUN:
-      return true;
-    default:
-      return false;
-  }
-}
+// Binary VRs and the numeric VRs whose value arrays can be large (PS3.18 F.2.7): every binary
+// VR but AT.
+bool MayBeBulkData(Vr vr) { return IsBinary(vr) && vr != Vr::kAT; }
 
 class Encoder {
  public:
@@ -387,7 +353,7 @@ class Encoder {
       return Status::Internal(ErrorPath() + ": value bytes are not available");
     }
     if (bytes.empty()) return Status::Ok();  // F.2.5: no "Value"
-    if (IsInlineBinary(element.vr)) {
+    if (json_internal::IsInlineBinaryVr(element.vr)) {
       writer_.Key("InlineBinary");
       writer_.String(Base64Encode(bytes));
       return Status::Ok();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "dicom/vr.h"
 
 namespace bastion::dicom::json_internal {
 
@@ -23,6 +24,9 @@ inline constexpr std::int64_t kMaxSafeInteger = (std::int64_t{1} << 53) - 1;
 
 // Standard base64 with '=' padding.
 std::string Base64Encode(std::span<const std::uint8_t> bytes);
+
+// VRs whose JSON value is InlineBinary or a BulkDataURI (PS3.18 F.2.7): OB OD OF OL OV OW UN.
+bool IsInlineBinaryVr(Vr vr);
 // Strict: length a multiple of 4, only the standard alphabet, padding only at the end, unused
 // bits zero. Fails with kLimitExceeded, before allocating, when the decoded size would exceed
 // `max_size`, and with kMalformed (naming the offset) otherwise.

@@ -197,4 +197,19 @@ std::string FormatDecimalString(double value) {
   return "0";  // unreachable for finite values
 }
 
+bool IsInlineBinaryVr(Vr vr) {
+  switch (vr) {
+    case Vr::kOB:
+    case Vr::kOD:
+    case Vr::kOF:
+    case Vr::kOL:
+    case Vr::kOV:
+    case Vr::kOW:
+    case Vr::kUN:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace bastion::dicom::json_internal
