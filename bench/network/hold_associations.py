@@ -1,7 +1,12 @@
 #!/usr/bin/python3
-"""Opens N associations (C-ECHO context) to HOST:PORT and holds them idle until stdin closes or
---seconds pass; prints how many were accepted. Loopback benchmark helper only.
-  hold_associations.py HOST PORT CALLED CALLING N [--ca CA.pem] [--seconds S]
+"""Opens up to N associations (C-ECHO context) to HOST:PORT one after the other and holds them
+all idle (never releases) for --seconds or until killed. Prints, on one line, how many were
+accepted (A-ASSOCIATE-AC), rejected, and unanswered (no answer within --answer-timeout; it stops
+after 3 unanswered in a row, e.g. a server that serves one association at a time).
+Loopback benchmark helper.
+
+  hold_associations.py HOST PORT CALLED CALLING N [--ca CA.pem [--cert C.pem --key C.key]]
+                       [--seconds S] [--answer-timeout T]
 """
 import argparse
 import socket
@@ -9,19 +14,7 @@ import ssl
 import sys
 import time
 
-
-def item(t, data):
-    return bytes([t, 0]) + len(data).to_bytes(2, "big") + data
-
-
-def associate_rq(calling, called):
-    app = item(0x10, b"1.2.840.10008.3.1.1.1")
-    pc = item(0x20, bytes([1, 0, 0, 0]) + item(0x30, b"1.2.840.10008.1.1") +
-              item(0x40, b"1.2.840.10008.1.2"))
-    ui = item(0x50, item(0x51, (16384).to_bytes(4, "big")) + item(0x52, b"1.2.826.0.1.3680043.9"))
-    body = (1).to_bytes(2, "big") + b"\0\0" + called.ljust(16).encode() + \
-        calling.ljust(16).encode() + b"\0" * 32 + app + pc + ui
-    return bytes([1, 0]) + len(body).to_bytes(4, "big") + body
+from echo_loop import associate_rq, read_pdu
 
 
 def main():
@@ -32,29 +25,46 @@ def main():
     ap.add_argument("calling")
     ap.add_argument("count", type=int)
     ap.add_argument("--ca")
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
     ap.add_argument("--seconds", type=float, default=60)
-    args = ap.parse_args()
+    ap.add_argument("--answer-timeout", type=float, default=5)
+    a = ap.parse_args()
     context = None
-    if args.ca:
-        context = ssl.create_default_context(cafile=args.ca)
+    if a.ca:
+        context = ssl.create_default_context(cafile=a.ca)
         context.check_hostname = False
-    held, accepted = [], 0
-    for _ in range(min(args.count, 2000)):
+        if a.cert:
+            context.load_cert_chain(a.cert, a.key)
+    rq = associate_rq(a.calling, a.called)
+    held, accepted, rejected, unanswered, in_a_row = [], 0, 0, 0, 0
+    for _ in range(min(a.count, 2000)):
+        s = None
         try:
-            s = socket.create_connection((args.host, args.port), timeout=10)
+            s = socket.create_connection((a.host, a.port), timeout=a.answer_timeout)
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if context:
-                s = context.wrap_socket(s, server_hostname=args.host)
-            s.sendall(associate_rq(args.calling, args.called))
-            answer = s.recv(6)
-            if answer[:1] == b"\x02":
+                s = context.wrap_socket(s, server_hostname=a.host)
+            s.sendall(rq)
+            t, _ = read_pdu(s)
+            if t == 2:
                 accepted += 1
+                in_a_row = 0
+            else:
+                rejected += 1
             held.append(s)
-        except OSError as e:
-            print("connection failed:", e, file=sys.stderr)
-            break
-    print(accepted, flush=True)
-    time.sleep(args.seconds)
+        except (OSError, ConnectionError) as e:
+            unanswered += 1
+            in_a_row += 1
+            print("no answer:", e, file=sys.stderr)
+            if s is not None:
+                held.append(s)  # keep it open too: it is queued at the server
+            if in_a_row >= 3:
+                break
+    print(f"accepted={accepted} rejected={rejected} unanswered={unanswered}", flush=True)
+    deadline = time.monotonic() + min(a.seconds, 3600)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
 
 
 if __name__ == "__main__":
