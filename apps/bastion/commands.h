@@ -30,5 +30,7 @@ void RegisterPeerCommand(CLI::App& app);
 void RegisterCertCommand(CLI::App& app);
 void RegisterServeCommand(CLI::App& app);
 void RegisterEchoCommand(CLI::App& app);
+void RegisterStoreCommand(CLI::App& app);
+void RegisterArchiveCommands(CLI::App& app);
 
 }  // namespace bastion::cli

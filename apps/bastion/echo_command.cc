@@ -2,9 +2,9 @@
 // optionally with a client certificate and a user identity (PS3.7 D.3.3.7).
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <iostream>
 
+#include "client_options.h"
 #include "commands.h"
 #include "dicom/writer.h"
 #include "net/dimse/command.h"
@@ -14,61 +14,27 @@ namespace bastion::cli {
 
 void RegisterEchoCommand(CLI::App& app) {
   struct Args {
-    net::transport::ClientOptions client;
-    std::string user;
-    bool password_stdin = false;
-    std::string jwt_file;
-    bool plaintext = false;
+    ClientArgs client;
     int count = 1;
     int associations = 1;
-    int timeout_seconds = 30;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("echo", "Verify a DICOM peer with C-ECHO (TLS by default)");
-  cmd->add_option("HOST", args->client.host, "Peer host")->required();
-  cmd->add_option("PORT", args->client.port, "Peer port")->required();
-  cmd->add_option("--aec", args->client.called_ae_title, "Called AE title")->required();
-  cmd->add_option("--aet", args->client.calling_ae_title, "Our (calling) AE title");
-  cmd->add_option("--ca", args->client.tls_files.ca_file, "CA certificate(s) to verify the peer");
-  cmd->add_option("--cert", args->client.tls_files.certificate_file, "Our client certificate");
-  cmd->add_option("--key", args->client.tls_files.key_file, "Key of --cert");
-  cmd->add_option("--user", args->user, "User name for user identity negotiation");
-  cmd->add_flag("--password-stdin", args->password_stdin, "Read the user's password from stdin");
-  cmd->add_option("--jwt-file", args->jwt_file, "Present the JWT in this file as user identity");
-  cmd->add_flag("--plaintext", args->plaintext,
-                "No TLS (only for peers that cannot do TLS; credentials would travel in clear)");
+  cmd->add_option("HOST", args->client.client.host, "Peer host")->required();
+  cmd->add_option("PORT", args->client.client.port, "Peer port")->required();
+  cmd->add_option("--aec", args->client.client.called_ae_title, "Called AE title")->required();
+  AddClientOptions(*cmd, args->client);
   cmd->add_option("--count", args->count, "Echo requests on each association");
   cmd->add_option("--associations", args->associations,
                   "Open this many associations one after the other (reports associations/s)");
-  cmd->add_option("--timeout", args->timeout_seconds, "Seconds to wait for each network step");
   cmd->callback([args] {
-    net::transport::ClientOptions options = args->client;
-    options.tls = !args->plaintext;
-    options.timeout = std::chrono::seconds(args->timeout_seconds);
-    if (options.tls && options.tls_files.ca_file.empty()) {
-      std::cerr << "bastion echo: --ca is required to verify the peer over TLS "
-                   "(or --plaintext for peers without TLS)\n";
+    auto built = BuildClientOptions(args->client);
+    if (!built.ok()) {
+      std::cerr << "bastion echo: " << built.status().message() << "\n";
       ExitCode() = 2;
       return;
     }
-    if (!args->user.empty()) {
-      net::pdu::UserIdentityRq id;
-      id.primary_field = args->user;
-      id.positive_response_requested = true;
-      id.type = net::pdu::UserIdentityType::kUsername;
-      if (args->password_stdin) {
-        std::getline(std::cin, id.secondary_field);
-        id.type = net::pdu::UserIdentityType::kUsernameAndPasscode;
-      }
-      options.identity = id;
-    } else if (!args->jwt_file.empty()) {
-      std::ifstream in(args->jwt_file);
-      net::pdu::UserIdentityRq id;
-      std::getline(in, id.primary_field);
-      id.type = net::pdu::UserIdentityType::kJwt;
-      id.positive_response_requested = true;
-      options.identity = id;
-    }
+    net::transport::ClientOptions options = std::move(built).value();
     net::acse::LocalApplication local;
     local.syntaxes.push_back({"1.2.840.10008.1.1", {"1.2.840.10008.1.2.1", "1.2.840.10008.1.2"}});
     local.implementation_class_uid = std::string(dicom::kImplementationClassUid);

@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
   bastion::cli::RegisterCertCommand(app);
   bastion::cli::RegisterServeCommand(app);
   bastion::cli::RegisterEchoCommand(app);
+  bastion::cli::RegisterStoreCommand(app);
+  bastion::cli::RegisterArchiveCommands(app);
   CLI11_PARSE(app, argc, argv);
   return bastion::cli::ExitCode();
 }

@@ -30,6 +30,12 @@ std::string_view AuditEventTypeName(AuditEventType type) {
       return "security-alert";
     case AuditEventType::kConfigurationChange:
       return "configuration-change";
+    case AuditEventType::kInstancesStored:
+      return "instances-stored";
+    case AuditEventType::kImport:
+      return "import";
+    case AuditEventType::kStudyDeleted:
+      return "study-deleted";
   }
   return "unknown";
 }
@@ -49,6 +55,8 @@ std::string ToJsonLine(const AuditEvent& event) {
   if (!event.peer_address.empty()) j["peer_address"] = event.peer_address;
   if (!event.local_ae_title.empty()) j["local_ae"] = event.local_ae_title;
   if (!event.description.empty()) j["description"] = event.description;
+  if (!event.study_instance_uids.empty()) j["studies"] = event.study_instance_uids;
+  if (event.instance_count != 0) j["instances"] = event.instance_count;
   // Replace invalid UTF-8 (peer-controlled AE titles) instead of throwing.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -26,6 +26,9 @@ enum class AuditEventType : std::uint8_t {
   kLockout,
   kSecurityAlert,
   kConfigurationChange,
+  kInstancesStored,  // DICOM Instances Transferred (110104), as the receiver
+  kImport,           // Import (110107): files loaded from local media
+  kStudyDeleted,     // DICOM Study Deleted (110105)
 };
 
 std::string_view AuditEventTypeName(AuditEventType type);
@@ -41,6 +44,9 @@ struct AuditEvent {
   std::string peer_address;    // "ip:port"
   std::string local_ae_title;  // our AE
   std::string description;     // why: "unknown calling AE title", "wrong password", ...
+  // Participant objects (PS3.15 A.5.3): studies concerned and how many instances.
+  std::vector<std::string> study_instance_uids;
+  std::uint64_t instance_count = 0;
 };
 
 class AuditSink {

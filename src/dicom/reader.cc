@@ -799,4 +799,24 @@ Result<Part10File> ReadPart10(std::shared_ptr<const ByteSource> source,
   return file;
 }
 
+Result<std::uint64_t> FindDataSetOffset(std::span<const std::uint8_t> file) {
+  if (file.size() < 144 || file[128] != 'D' || file[129] != 'I' || file[130] != 'C' ||
+      file[131] != 'M') {
+    return Status::Malformed("not a Part 10 file (no 128-byte preamble and \"DICM\" prefix)");
+  }
+  const auto* p = file.data() + 132;
+  const bool group_length = p[0] == 0x02 && p[1] == 0x00 && p[2] == 0x00 && p[3] == 0x00 &&
+                            p[4] == 'U' && p[5] == 'L' && p[6] == 4 && p[7] == 0;
+  if (!group_length) {
+    return Status::Malformed(
+        "the File Meta Information does not start with its group length "
+        "(0002,0000)");
+  }
+  const std::uint64_t length = std::uint64_t{p[8]} | std::uint64_t{p[9]} << 8 |
+                               std::uint64_t{p[10]} << 16 | std::uint64_t{p[11]} << 24;
+  if (144 + length > file.size())
+    return Status::Malformed("the File Meta Information is truncated");
+  return 144 + length;
+}
+
 }  // namespace bastion::dicom

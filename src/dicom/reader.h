@@ -10,6 +10,7 @@
 
 #include <array>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -76,5 +77,10 @@ Result<ReadDataSetResult> ReadDataSet(std::shared_ptr<const ByteSource> source,
 // description of what it looks like ("Windows PE executable", "ELF executable", ...).
 bool PreambleIsZero(const std::array<std::uint8_t, 128>& preamble);
 std::string DescribePreamble(const std::array<std::uint8_t, 128>& preamble);
+
+// Where the data set starts in a Part 10 file that has a preamble, "DICM" and a meta group
+// whose first element is its group length (0002,0000), as PS3.10 7.1 requires: used to send
+// or store the data set bytes exactly as they are encoded in the file.
+Result<std::uint64_t> FindDataSetOffset(std::span<const std::uint8_t> file);
 
 }  // namespace bastion::dicom

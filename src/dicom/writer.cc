@@ -160,8 +160,8 @@ bool HasEncapsulatedPixelData(const DataSet& ds) {
 // Raw deflate (PS3.5 A.5) of `in` into `sink`.
 Status Deflate(std::span<const std::uint8_t> in, ByteSink& sink) {
   z_stream zs{};
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8,
-                   Z_DEFAULT_STRATEGY) != Z_OK) {
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
     return Status::Internal("zlib initialisation failed");
   }
   std::vector<std::uint8_t> out(256 * 1024);
@@ -242,13 +242,7 @@ Status WriteDataSet(const DataSet& dataset, const TransferSyntax& ts,
   return enc.Finish();
 }
 
-Status WritePart10(const DataSet& meta, const DataSet& dataset, const TransferSyntax& source_ts,
-                   ByteSink& sink) {
-  auto ts_uid = meta.GetString(tags::kTransferSyntaxUid);
-  if (!ts_uid) return Status::Malformed("File Meta Information has no Transfer Syntax UID");
-  auto ts = FindTransferSyntax(*ts_uid);
-  if (!ts) return Status::Unsupported("cannot write transfer syntax '" + *ts_uid + "'");
-
+Status WritePart10Header(const DataSet& meta, ByteSink& sink) {
   // Meta group body first, to know its length.
   DataSet body;
   for (const Element& e : meta.elements()) {
@@ -271,7 +265,16 @@ Status WritePart10(const DataSet& meta, const DataSet& dataset, const TransferSy
   w.WriteU16(4);
   w.WriteU32(static_cast<std::uint32_t>(meta_bytes.out.size()));
   BASTION_RETURN_IF_ERROR(sink.Write(head));
-  BASTION_RETURN_IF_ERROR(sink.Write(meta_bytes.out));
+  return sink.Write(meta_bytes.out);
+}
+
+Status WritePart10(const DataSet& meta, const DataSet& dataset, const TransferSyntax& source_ts,
+                   ByteSink& sink) {
+  auto ts_uid = meta.GetString(tags::kTransferSyntaxUid);
+  if (!ts_uid) return Status::Malformed("File Meta Information has no Transfer Syntax UID");
+  auto ts = FindTransferSyntax(*ts_uid);
+  if (!ts) return Status::Unsupported("cannot write transfer syntax '" + *ts_uid + "'");
+  BASTION_RETURN_IF_ERROR(WritePart10Header(meta, sink));
   return WriteDataSet(dataset, *ts, source_ts, sink);
 }
 

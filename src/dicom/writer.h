@@ -35,7 +35,8 @@ class VectorSink final : public ByteSink {
 };
 
 // Bastion's implementation class UID (a UUID-derived UID, PS3.5 B.2) and version name.
-inline constexpr std::string_view kImplementationClassUid = "2.25.277868371641794922310541393947388358913";
+inline constexpr std::string_view kImplementationClassUid =
+    "2.25.277868371641794922310541393947388358913";
 inline constexpr std::string_view kImplementationVersionName = "BASTION_010";
 
 struct FileMetaInput {
@@ -53,6 +54,11 @@ Result<DataSet> BuildFileMeta(const DataSet& dataset, const TransferSyntax& ts,
 // data set was read in: encapsulated data sets can only be written in that same syntax.
 Status WriteDataSet(const DataSet& dataset, const TransferSyntax& ts,
                     const TransferSyntax& source_ts, ByteSink& sink);
+
+// Writes the head of a Part 10 file: 128 zero bytes, "DICM", `meta` (explicit VR LE, group
+// length recomputed). The data set follows in the syntax meta's (0002,0010) names; ingest
+// streams it as received.
+Status WritePart10Header(const DataSet& meta, ByteSink& sink);
 
 // Writes a complete Part 10 file: 128 zero bytes, "DICM", `meta` (explicit VR LE, group length
 // recomputed), then the data set in the transfer syntax named by meta's (0002,0010).

@@ -114,7 +114,7 @@ Result<Config> LoadConfig(const std::string& data_dir) {
   for (const auto& [key, _] : root) {
     const std::string k(key.str());
     if (k != "dicom" && k != "limits" && k != "tls" && k != "lockout" && k != "jwt_issuers" &&
-        k != "roles") {
+        k != "roles" && k != "storage") {
       errors.push_back("unknown section [" + k + "]");
     }
   }
@@ -161,6 +161,35 @@ Result<Config> LoadConfig(const std::string& data_dir) {
     t.Get("lockout_seconds", l.lockout_seconds);
     t.Get("max_delay_ms", l.max_delay_ms);
     t.RejectUnknownKeys();
+  }
+  {
+    StorageConfig& st = config.storage;
+    TableReader t(root["storage"].as_table(), "storage", errors);
+    t.Get("objects_dir", st.objects_dir);
+    t.Get("index_file", st.index_file);
+    t.Get("index_synchronous", st.index_synchronous);
+    t.Get("max_archive_bytes", st.max_archive_bytes);
+    t.Get("min_free_disk_bytes", st.min_free_disk_bytes);
+    t.Get("max_instance_bytes", st.max_instance_bytes);
+    t.Get("ingest_threads", st.ingest_threads);
+    t.Get("accept_odd_lengths", st.accept_odd_lengths);
+    t.Get("accept_unordered_tags", st.accept_unordered_tags);
+    t.Get("accept_unknown_vrs", st.accept_unknown_vrs);
+    t.Get("max_sequence_depth", st.max_sequence_depth);
+    t.Get("max_elements", st.max_elements);
+    t.Get("max_inflated_bytes", st.max_inflated_bytes);
+    t.Get("max_inflate_ratio", st.max_inflate_ratio);
+    t.Get("extra_sop_classes", st.extra_sop_classes);
+    t.RejectUnknownKeys();
+    if (st.index_synchronous != "normal" && st.index_synchronous != "full") {
+      errors.push_back("storage.index_synchronous must be \"normal\" or \"full\"");
+    }
+    if (st.ingest_threads == 0) errors.push_back("storage.ingest_threads must be >= 1");
+    if (st.max_sequence_depth == 0 || st.max_elements == 0) {
+      errors.push_back("storage.max_sequence_depth and max_elements must be >= 1");
+    }
+    st.objects_dir = config.Resolve(st.objects_dir);
+    st.index_file = config.Resolve(st.index_file);
   }
   if (const toml::array* issuers = root["jwt_issuers"].as_array()) {
     for (const toml::node& node : *issuers) {
@@ -264,6 +293,26 @@ std::string RenderInitialConfig(const std::string& ae_title, std::uint16_t dicom
        "window_seconds = 600\n"
        "lockout_seconds = 900\n"
        "max_delay_ms = 5000\n"
+       "\n"
+       "[storage]\n"
+       "# Instance files (named by server-generated ids only) and the index (SQLite, WAL).\n"
+       "objects_dir = \"objects\"\n"
+       "index_file = \"index/index.sqlite\"\n"
+       "index_synchronous = \"normal\"     # or \"full\": fsync the index at every commit\n"
+       "max_archive_bytes = 0              # 0 = no limit; beyond it C-STORE answers 0xA700\n"
+       "min_free_disk_bytes = 1073741824   # keep this much disk free (0xA700 below it)\n"
+       "max_instance_bytes = 4294967296\n"
+       "ingest_threads = 2                 # fsync, validation and index commits\n"
+       "# Deviations tolerated in received data sets (stored unchanged, logged):\n"
+       "accept_odd_lengths = true\n"
+       "accept_unordered_tags = true\n"
+       "accept_unknown_vrs = true\n"
+       "max_sequence_depth = 32\n"
+       "max_elements = 1000000\n"
+       "max_inflated_bytes = 536870912    # deflated transfer syntax: inflated size limit\n"
+       "max_inflate_ratio = 200\n"
+       "# Private SOP classes to accept for storage, besides the standard ones:\n"
+       "# extra_sop_classes = [\"1.2.3.4.5\"]\n"
        "\n"
        "# JWT issuers accepted for DICOM User Identity type 5 (PS3.7 D.3.3.7):\n"
        "# [[jwt_issuers]]\n"

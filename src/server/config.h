@@ -65,12 +65,35 @@ struct JwtIssuerConfig {
   std::uint32_t clock_skew_seconds = 60;
 };
 
+// The archive: where instances go and the limits that protect it (issue 4).
+struct StorageConfig {
+  std::string objects_dir = "objects";  // instance files (server-generated names only)
+  std::string index_file = "index/index.sqlite";
+  std::string index_synchronous = "normal";        // "normal" or "full" (see sqlite_index.h)
+  std::uint64_t max_archive_bytes = 0;             // 0: no limit
+  std::uint64_t min_free_disk_bytes = 1ull << 30;  // below this, C-STORE answers 0xA700
+  std::uint64_t max_instance_bytes = 4ull << 30;
+  std::uint32_t ingest_threads = 2;  // fsync, validation and index commits run here
+  // Tolerated deviations of received data sets (stored as received; each is logged).
+  bool accept_odd_lengths = true;
+  bool accept_unordered_tags = true;
+  bool accept_unknown_vrs = true;
+  // Reader limits for received data sets (docs/limits.md).
+  std::uint32_t max_sequence_depth = 32;
+  std::uint64_t max_elements = 1'000'000;
+  std::uint64_t max_inflated_bytes = 512ull << 20;
+  std::uint32_t max_inflate_ratio = 200;
+  // Private or new SOP classes to accept for storage besides the standard ones.
+  std::vector<std::string> extra_sop_classes;
+};
+
 struct Config {
   std::string data_dir;  // absolute; relative paths in the file resolve against it
   DicomListenConfig dicom;
   LimitsConfig limits;
   TlsConfig tls;
   LockoutConfig lockout;
+  StorageConfig storage;
   std::vector<JwtIssuerConfig> jwt_issuers;
   std::map<std::string, std::vector<std::string>> custom_roles;  // role -> permission names
 

@@ -3,6 +3,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 
+#include "dicom/sop_class.h"
 #include "dicom/writer.h"
 #include "net/transport/server.h"
 #include "net/transport/tls_context.h"
@@ -55,6 +56,8 @@ struct DicomServer::Parts {
   std::unique_ptr<security::FailureTracker> failures;
   std::unique_ptr<AssociationGate> gate;
   std::unique_ptr<boost::asio::thread_pool> decision_pool;
+  std::unique_ptr<ArchiveService> archive;
+  std::unique_ptr<boost::asio::thread_pool> ingest_pool;
   std::unique_ptr<net::transport::Server> network;
 };
 
@@ -94,6 +97,25 @@ Result<std::vector<std::string>> DicomServer::Start() {
   local.implementation_class_uid = std::string(dicom::kImplementationClassUid);
   local.implementation_version_name = std::string(dicom::kImplementationVersionName);
   local.syntaxes.push_back({kVerificationSopClass, config.dicom.transfer_syntaxes, false});
+  // Storage: every standard storage SOP class (and the configured private ones), in every
+  // transfer syntax we can store as received.
+  for (const std::string& sop_class : dicom::StorageSopClasses()) {
+    local.syntaxes.push_back({sop_class, dicom::AllTransferSyntaxes(), false});
+  }
+  for (const std::string& sop_class : config.storage.extra_sop_classes) {
+    local.syntaxes.push_back({sop_class, dicom::AllTransferSyntaxes(), false});
+  }
+
+  BASTION_ASSIGN_OR_RETURN(parts_->archive, OpenArchiveService(config, *dir_.audit));
+  if (const auto& r = parts_->archive->reconciliation) {
+    warnings.push_back("the previous server stopped uncleanly; the archive was reconciled: " +
+                       std::to_string(r->reindexed) + " instance(s) re-indexed, " +
+                       std::to_string(r->removed_tombstoned) + " deleted file(s) removed, " +
+                       std::to_string(r->problems.size()) + " problem(s)");
+    for (const std::string& p : r->problems) warnings.push_back("reconciliation: " + p);
+  }
+  parts_->ingest_pool =
+      std::make_unique<boost::asio::thread_pool>(std::max(1u, config.storage.ingest_threads));
 
   BASTION_ASSIGN_OR_RETURN(JwtVerifier jwt, BuildJwtVerifier(config));
   parts_->gate =
@@ -107,6 +129,8 @@ Result<std::vector<std::string>> DicomServer::Start() {
   context->failures = parts_->failures.get();
   context->audit = dir_.audit.get();
   context->decision_pool = parts_->decision_pool.get();
+  context->archive = parts_->archive->archive.get();
+  context->ingest_pool = parts_->ingest_pool.get();
   context->pdu_limits.max_pdata_length = config.dicom.max_pdu_length;
   context->pdu_limits.max_associate_length = config.limits.max_associate_pdu_length;
   context->pdu_limits.max_presentation_contexts = config.limits.max_presentation_contexts;
@@ -173,6 +197,7 @@ void DicomServer::Stop() {
   if (reloader_.joinable()) reloader_.join();
   if (parts_->network) parts_->network->Stop();
   if (parts_->decision_pool) parts_->decision_pool->join();
+  if (parts_->ingest_pool) parts_->ingest_pool->join();
   audit::AuditEvent stopped;
   stopped.type = audit::AuditEventType::kApplicationStop;
   stopped.local_ae_title = dir_.config.dicom.ae_title;

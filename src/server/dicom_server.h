@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "server/archive_service.h"
 #include "server/data_dir.h"
 
 namespace bastion::server {

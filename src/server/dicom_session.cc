@@ -1,5 +1,6 @@
 #include "server/dicom_session.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 
 #include "net/dimse/command.h"
@@ -22,7 +23,11 @@ void DicomSession::OnOpen(net::transport::Connection& connection) {
 
 void DicomSession::OnData(net::transport::Connection&, std::span<const std::uint8_t> bytes) {
   framer_.Feed(bytes);
-  while (!closed_) {
+  DrainFramer();
+}
+
+void DicomSession::DrainFramer() {
+  while (!closed_ && !completing_store_) {
     auto next = framer_.Next();
     if (!next.ok()) {
       end_reason_ = "invalid PDU: " + next.status().message();
@@ -79,6 +84,7 @@ void DicomSession::OnClosed(const std::string& reason) {
   closed_ = true;
   auto effects = machine_.OnTransportClosed();
   (void)effects;  // nothing left to send; indications only matter for the log below
+  AuditStoredInstances();
   if (admitted_ && admitted_->accepted && context_->audit != nullptr && !end_reason_.empty()) {
     audit::AuditEvent event;
     event.type = audit::AuditEventType::kSecurityAlert;
@@ -271,6 +277,16 @@ Status DicomSession::OnCommand(std::uint8_t context_id, dimse::Command command) 
                                                         : dimse::status::kRefusedNotAuthorized));
     return Status::Ok();
   }
+  if (store_ || completing_store_) {
+    // We negotiate an asynchronous operations window of 1 (PS3.7 D.3.3.3).
+    AbortAsProvider("a request arrived before the previous C-STORE was answered");
+    return Status::Ok();
+  }
+  if (field == static_cast<std::uint16_t>(dimse::CommandField::kCStoreRq)) {
+    discard_data_set_ = false;
+    BeginStore(context_id, command);
+    return Status::Ok();
+  }
   if (field == static_cast<std::uint16_t>(dimse::CommandField::kCCancelRq)) {
     return Status::Ok();  // nothing of ours is pending
   }
@@ -285,10 +301,153 @@ Status DicomSession::OnCommand(std::uint8_t context_id, dimse::Command command) 
   return Status::Ok();
 }
 
-Status DicomSession::OnDataSetFragment(std::uint8_t, std::span<const std::uint8_t>, bool last) {
-  // Only unsupported requests carry data sets so far; their data is dropped as it arrives.
-  if (last) discard_data_set_ = false;
+Status DicomSession::OnDataSetFragment(std::uint8_t, std::span<const std::uint8_t> bytes,
+                                       bool last) {
+  if (!store_) {
+    // The data set of a request we do not serve: dropped as it arrives.
+    if (last) discard_data_set_ = false;
+    return Status::Ok();
+  }
+  if (store_->ingest) {
+    Status written = store_->ingest->Write(bytes);
+    if (!written.ok()) {
+      // Out of space or too large: the rest of the data set is dropped, nothing is kept.
+      store_->ingest.reset();
+      store_->refusal = StoreStatusFor(written);
+      store_->comment = written.message();
+    }
+  }
+  if (last) FinishStore();
   return Status::Ok();
+}
+
+namespace {
+// One table from archive errors to C-STORE statuses (PS3.4 Table B.2-1, PS3.7 C.4).
+std::uint16_t StoreStatus(const Status& st) {
+  switch (st.code()) {
+    case StatusCode::kOk:
+      return dimse::status::kSuccess;
+    case StatusCode::kLimitExceeded:
+      return dimse::status::kOutOfResources;
+    case StatusCode::kMalformed:
+      return dimse::status::kCannotUnderstand;
+    case StatusCode::kConflict:
+      return dimse::status::kDuplicateSopInstance;
+    case StatusCode::kPermissionDenied:
+      return dimse::status::kRefusedNotAuthorized;
+    case StatusCode::kUnsupported:
+      return dimse::status::kSopClassNotSupported;
+    default:
+      return dimse::status::kProcessingFailure;
+  }
+}
+}  // namespace
+
+std::uint16_t DicomSession::StoreStatusFor(const Status& st) { return StoreStatus(st); }
+
+void DicomSession::BeginStore(std::uint8_t context_id, const dimse::Command& command) {
+  PendingStore store;
+  store.context_id = context_id;
+  store.message_id = command.message_id().value_or(0);
+  store.sop_class_uid = command.affected_sop_class_uid().value_or("");
+  store.sop_instance_uid = command.affected_sop_instance_uid().value_or("");
+  const auto* context = admitted_->negotiation.association.FindContext(context_id);
+  if (admitted_->permissions.count(security::Permission::kStore) == 0) {
+    store.refusal = dimse::status::kRefusedNotAuthorized;
+    store.comment = "this identity may not store";
+  } else if (context_->archive == nullptr) {
+    store.refusal = dimse::status::kRefusedNotAuthorized;
+    store.comment = "this server does not store instances";
+  } else if (context == nullptr || context->abstract_syntax != store.sop_class_uid) {
+    store.refusal = dimse::status::kCannotUnderstand;
+    store.comment = "SOP class differs from the presentation context's abstract syntax";
+  } else if (!command.has_data_set()) {
+    store.refusal = dimse::status::kCannotUnderstand;
+    store.comment = "C-STORE-RQ without a data set";
+  } else {
+    archive::IncomingInstance incoming;
+    incoming.sop_class_uid = store.sop_class_uid;
+    incoming.sop_instance_uid = store.sop_instance_uid;
+    incoming.transfer_syntax_uid = context->transfer_syntax;
+    incoming.source_ae_title = calling_ae_;
+    incoming.source_user = admitted_->identity.user;
+    incoming.peer_address = peer_.address + ":" + std::to_string(peer_.port);
+    auto ingest = context_->archive->Begin(std::move(incoming));
+    if (ingest.ok()) {
+      store.ingest = std::move(ingest).value();
+    } else {
+      store.refusal = StoreStatus(ingest.status());
+      store.comment = ingest.status().message();
+    }
+  }
+  store_ = std::move(store);
+  if (!command.has_data_set()) FinishStore();
+}
+
+// The data set is complete. Validation, fsync and the index commit take milliseconds: they run
+// on the ingest pool while this association reads nothing more, then the response is sent
+// from the connection's strand.
+void DicomSession::FinishStore() {
+  if (!store_->ingest) {
+    SendStoreResponse(store_->refusal, store_->comment);
+    return;
+  }
+  completing_store_ = true;
+  connection_->PauseReading();
+  auto poster = connection_->MakePoster();
+  boost::asio::post(
+      *context_->ingest_pool, [ingest = std::move(store_->ingest), poster, this]() mutable {
+        auto result = ingest->Finish();
+        ingest.reset();
+        // `this` is used only on the strand; the poster drops the task once the connection is gone.
+        poster([this, result = std::move(result)]() mutable {
+          completing_store_ = false;
+          if (result.ok()) {
+            ++stored_instances_;
+            const std::string& study = result->record.study.study_instance_uid;
+            if (stored_studies_.size() < 100 &&
+                std::find(stored_studies_.begin(), stored_studies_.end(), study) ==
+                    stored_studies_.end()) {
+              stored_studies_.push_back(study);
+            }
+            SendStoreResponse(dimse::status::kSuccess, "");
+          } else {
+            SendStoreResponse(StoreStatus(result.status()), result.status().message());
+          }
+          if (closed_) return;
+          connection_->ResumeReading();
+          DrainFramer();
+        });
+      });
+}
+
+void DicomSession::SendStoreResponse(std::uint16_t status, const std::string& error_comment) {
+  PendingStore store = std::move(*store_);
+  store_.reset();
+  if (closed_) return;
+  dicom::DataSet response =
+      dimse::MakeResponse(dimse::CommandField::kCStoreRsp, store.message_id, store.sop_class_uid,
+                          store.sop_instance_uid, status);
+  if (!error_comment.empty()) {
+    // Error Comment (0000,0902) is LO: at most 64 characters (PS3.7 C.4).
+    response.SetString(dicom::Tag{0x0000, 0x0902}, dicom::Vr::kLO, error_comment.substr(0, 64));
+  }
+  SendMessage(store.context_id, response);
+}
+
+void DicomSession::AuditStoredInstances() {
+  if (stored_instances_ == 0 || context_->audit == nullptr) return;
+  audit::AuditEvent event;
+  event.type = audit::AuditEventType::kInstancesStored;
+  event.user = admitted_->identity.user;
+  event.peer_ae_title = calling_ae_;
+  event.peer_address = peer_.address + ":" + std::to_string(peer_.port);
+  event.local_ae_title = admitted_->negotiation.association.called_ae_title;
+  event.study_instance_uids = stored_studies_;
+  event.instance_count = stored_instances_;
+  event.description = "received " + std::to_string(stored_instances_) + " instance(s) by C-STORE";
+  context_->audit->Emit(event);
+  stored_instances_ = 0;
 }
 
 }  // namespace bastion::server

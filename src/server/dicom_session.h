@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 
+#include "archive/archive.h"
 #include "audit/audit_event.h"
 #include "net/dimse/message.h"
 #include "net/pdu/pdu_codec.h"
@@ -36,6 +37,8 @@ struct SessionContext {
   security::FailureTracker* failures = nullptr;
   audit::AuditSink* audit = nullptr;
   boost::asio::thread_pool* decision_pool = nullptr;  // password hashing runs here
+  archive::Archive* archive = nullptr;                // C-STORE SCP; nullptr: refused
+  boost::asio::thread_pool* ingest_pool = nullptr;    // fsync, validation, index commits
   net::pdu::PduLimits pdu_limits;
   net::dimse::CommandLimits command_limits;
   SessionTimeouts timeouts;
@@ -56,6 +59,14 @@ class DicomSession final : public net::transport::ConnectionLogic,
   Status OnCommand(std::uint8_t context_id, net::dimse::Command command) override;
   Status OnDataSetFragment(std::uint8_t context_id, std::span<const std::uint8_t> bytes,
                            bool last) override;
+
+  // Runs the PDUs the framer holds, unless a store is being completed.
+  void DrainFramer();
+  void BeginStore(std::uint8_t context_id, const net::dimse::Command& command);
+  void FinishStore();
+  void SendStoreResponse(std::uint16_t status, const std::string& error_comment);
+  void AuditStoredInstances();
+  static std::uint16_t StoreStatusFor(const Status& st);
 
   void Execute(net::ul::Effects effects);
   void Execute(Result<net::ul::Effects> effects);
@@ -82,6 +93,21 @@ class DicomSession final : public net::transport::ConnectionLogic,
   std::optional<AdmissionDecision> admitted_;
   std::optional<AdmissionDecision> delayed_decision_;
   std::string calling_ae_;
+  // The C-STORE in progress: its data set streams into `ingest`, or is dropped when the
+  // request was refused (then `refusal` holds the status to answer).
+  struct PendingStore {
+    std::uint8_t context_id = 0;
+    std::uint16_t message_id = 0;
+    std::string sop_class_uid;
+    std::string sop_instance_uid;
+    std::unique_ptr<archive::Ingest> ingest;
+    std::uint16_t refusal = 0;
+    std::string comment;
+  };
+  std::optional<PendingStore> store_;
+  bool completing_store_ = false;  // reading paused while the ingest pool finishes it
+  std::uint64_t stored_instances_ = 0;
+  std::vector<std::string> stored_studies_;  // for the audit event, bounded
   bool pdu_timer_running_ = false;
   bool discard_data_set_ = false;
   bool closed_ = false;

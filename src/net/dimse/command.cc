@@ -151,6 +151,18 @@ dicom::DataSet MakeCEchoRq(std::uint16_t message_id) {
   return ds;
 }
 
+dicom::DataSet MakeCStoreRq(std::uint16_t message_id, const std::string& sop_class_uid,
+                            const std::string& sop_instance_uid) {
+  dicom::DataSet ds;
+  ds.SetString(kAffectedSopClassUid, Vr::kUI, sop_class_uid);
+  ds.SetU16(kCommandFieldTag, static_cast<std::uint16_t>(CommandField::kCStoreRq));
+  ds.SetU16(kMessageId, message_id);
+  ds.SetU16(dicom::Tag{0x0000, 0x0700}, 0x0000);  // Priority: medium
+  ds.SetU16(kCommandDataSetType, 0x0000);         // a data set follows
+  ds.SetString(kAffectedSopInstanceUid, Vr::kUI, sop_instance_uid);
+  return ds;
+}
+
 dicom::DataSet MakeResponse(CommandField response_field,
                             std::uint16_t message_id_being_responded_to,
                             const std::string& affected_sop_class_uid,

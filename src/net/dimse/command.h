@@ -57,6 +57,7 @@ inline constexpr std::uint16_t kSopClassNotSupported = 0x0122;
 inline constexpr std::uint16_t kUnrecognizedOperation = 0x0211;
 inline constexpr std::uint16_t kMistypedArgument = 0x0212;
 inline constexpr std::uint16_t kProcessingFailure = 0x0110;
+inline constexpr std::uint16_t kDuplicateSopInstance = 0x0111;
 inline constexpr std::uint16_t kOutOfResources = 0xA700;
 inline constexpr std::uint16_t kMoveDestinationUnknown = 0xA801;
 inline constexpr std::uint16_t kCannotUnderstand = 0xC000;
@@ -88,6 +89,9 @@ std::vector<std::uint8_t> EncodeCommand(const dicom::DataSet& command);
 
 // Builders for the messages we send.
 dicom::DataSet MakeCEchoRq(std::uint16_t message_id);
+// C-STORE-RQ (PS3.7 9.3.1.1), medium priority, with a data set.
+dicom::DataSet MakeCStoreRq(std::uint16_t message_id, const std::string& sop_class_uid,
+                            const std::string& sop_instance_uid);
 dicom::DataSet MakeResponse(CommandField response_field,
                             std::uint16_t message_id_being_responded_to,
                             const std::string& affected_sop_class_uid,

@@ -259,10 +259,13 @@ bool ClientAssociation::identity_confirmed() const { return impl_->identity_conf
 
 Result<dimse::Command> ClientAssociation::Request(const std::string& abstract_syntax,
                                                   const dicom::DataSet& command,
-                                                  std::span<const std::uint8_t> data_set) {
-  const acse::AcceptedContext* context = impl_->association->FindContextFor(abstract_syntax);
+                                                  std::span<const std::uint8_t> data_set,
+                                                  const std::string& transfer_syntax) {
+  const acse::AcceptedContext* context =
+      impl_->association->FindContextFor(abstract_syntax, transfer_syntax);
   if (context == nullptr) {
-    return Status::Unsupported("the peer accepted no presentation context for " + abstract_syntax);
+    return Status::Unsupported("the peer accepted no presentation context for " + abstract_syntax +
+                               (transfer_syntax.empty() ? "" : " in " + transfer_syntax));
   }
   const auto bytes = dimse::EncodeCommand(command);
   for (auto& pdata : dimse::FragmentMessage(context->id, bytes, data_set,

@@ -40,9 +40,11 @@ class ClientAssociation {
   // True when the acceptor answered the user identity request positively.
   bool identity_confirmed() const;
 
-  // Sends a command (and optional data set bytes) and waits for the next command received.
+  // Sends a command (and optional data set bytes, encoded in `transfer_syntax`, or in the first
+  // context accepted for `abstract_syntax` when empty) and waits for the next command received.
   Result<dimse::Command> Request(const std::string& abstract_syntax, const dicom::DataSet& command,
-                                 std::span<const std::uint8_t> data_set = {});
+                                 std::span<const std::uint8_t> data_set = {},
+                                 const std::string& transfer_syntax = "");
   // Orderly release (A-RELEASE), then close.
   Status Release();
   // A-ABORT, then close.

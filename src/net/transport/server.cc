@@ -205,7 +205,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
             return;
           }
           self->logic_->OnData(*self, std::span<const std::uint8_t>(self->read_buffer_.data(), n));
-          if (!self->closed_ && !self->closing_ && !self->paused_) self->ReadNext();
+          // OnData may have paused and resumed reading, which already started the next read:
+          // a second one outstanding would deliver bytes out of order.
+          if (!self->closed_ && !self->closing_ && !self->paused_ && !self->reading_) {
+            self->ReadNext();
+          }
         });
   }
 

@@ -1,0 +1,230 @@
+// Local archive commands on a data directory (they work whether or not the server runs; the
+// index is shared through SQLite's locking):
+//   bastion import --dir DIR FILES|DIRS...     ingest local files (same path as C-STORE)
+//   bastion verify --dir DIR                   re-hash every stored file
+//   bastion delete --dir DIR --study|--series|--instance UID
+//   bastion index stats|list --dir DIR [--study UID] [--json]
+#include <unistd.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "commands.h"
+#include "file_list.h"
+#include "server/archive_service.h"
+#include "server/data_dir.h"
+#include "store/blob_id.h"
+
+namespace bastion::cli {
+
+namespace {
+
+std::string LocalUser() { return "local administrator (uid " + std::to_string(::getuid()) + ")"; }
+
+struct Opened {
+  server::DataDir dir;
+  std::unique_ptr<server::ArchiveService> service;
+};
+
+Result<Opened> Open(const std::string& data_dir) {
+  Opened o;
+  BASTION_ASSIGN_OR_RETURN(o.dir, server::OpenDataDir(server::AbsoluteDir(data_dir)));
+  BASTION_ASSIGN_OR_RETURN(o.service, server::OpenArchiveService(o.dir.config, *o.dir.audit));
+  if (const auto& r = o.service->reconciliation) {
+    std::cerr << "note: the archive was not closed cleanly; reconciled (" << r->reindexed
+              << " re-indexed, " << r->removed_tombstoned << " deleted file(s) removed)\n";
+    for (const auto& p : r->problems) std::cerr << "  " << p << "\n";
+  }
+  return o;
+}
+
+void RegisterImport(CLI::App& app) {
+  struct Args {
+    std::string dir;
+    std::vector<std::string> inputs;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("import", "Load local DICOM files into the archive");
+  cmd->add_option("--dir", args->dir, "Data directory")->required();
+  cmd->add_option("FILES", args->inputs, "Files or directories (searched recursively)")->required();
+  cmd->callback([args] {
+    auto opened = Open(args->dir);
+    if (!opened.ok()) return ReportFailure("import", opened.status());
+    std::vector<std::string> errors;
+    const auto files = CollectFiles(args->inputs, errors);
+    for (const auto& e : errors) std::cerr << "bastion import: " << e << "\n";
+    std::uint64_t stored = 0, identical = 0, failed = errors.size();
+    std::set<std::string> studies;
+    ProgressLine progress("imported", files.size());
+    const std::string user = LocalUser();
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      progress.Update(i);
+      auto result = opened->service->archive->ImportFile(files[i], user);
+      if (!result.ok()) {
+        std::cerr << "\nbastion import: " << files[i] << ": " << result.status().message() << "\n";
+        ++failed;
+        continue;
+      }
+      (result->outcome == index::AddOutcome::kIdentical ? identical : stored) += 1;
+      if (studies.size() < 100) studies.insert(result->record.study.study_instance_uid);
+    }
+    progress.Update(files.size());
+    progress.Finish();
+    audit::AuditEvent event;
+    event.type = audit::AuditEventType::kImport;
+    event.outcome =
+        failed == 0 ? audit::AuditOutcome::kSuccess : audit::AuditOutcome::kMinorFailure;
+    event.user = user;
+    event.local_ae_title = opened->dir.config.dicom.ae_title;
+    event.study_instance_uids.assign(studies.begin(), studies.end());
+    event.instance_count = stored;
+    event.description = "imported " + std::to_string(stored) + " instance(s) from local files, " +
+                        std::to_string(identical) + " already stored, " + std::to_string(failed) +
+                        " failed";
+    opened->dir.audit->Emit(event);
+    std::cout << "imported " << stored << ", already stored " << identical << ", failed " << failed
+              << "\n";
+    if (failed != 0) ExitCode() = 1;
+  });
+}
+
+void RegisterVerify(CLI::App& app) {
+  auto dir = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand(
+      "verify", "Re-hash every stored file and report any that changed or went missing");
+  cmd->add_option("--dir", *dir, "Data directory")->required();
+  cmd->callback([dir] {
+    auto opened = Open(*dir);
+    if (!opened.ok()) return ReportFailure("verify", opened.status());
+    std::unique_ptr<ProgressLine> progress;
+    auto report = opened->service->archive->Verify([&](std::uint64_t done, std::uint64_t total) {
+      if (!progress) progress = std::make_unique<ProgressLine>("verified", total);
+      progress->Update(done);
+    });
+    if (progress) progress->Finish();
+    if (!report.ok()) return ReportFailure("verify", report.status());
+    for (const auto& m : report->missing) std::cout << "MISSING " << m << "\n";
+    for (const auto& c : report->changed) std::cout << "CHANGED " << c << "\n";
+    for (const auto& u : report->unindexed) std::cout << "NOT INDEXED " << u << "\n";
+    std::cout << "verified " << report->checked << " file(s), " << report->bytes << " bytes: "
+              << (report->ok() ? "all intact"
+                               : std::to_string(report->changed.size()) + " changed, " +
+                                     std::to_string(report->missing.size()) + " missing, " +
+                                     std::to_string(report->unindexed.size()) + " not indexed")
+              << "\n";
+    if (!report->ok()) ExitCode() = 1;
+  });
+}
+
+void RegisterDelete(CLI::App& app) {
+  struct Args {
+    std::string dir, study, series, instance;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand(
+      "delete", "Delete a study, series or instance from the archive (recorded in the audit log)");
+  cmd->add_option("--dir", args->dir, "Data directory")->required();
+  auto* study = cmd->add_option("--study", args->study, "Study Instance UID");
+  auto* series = cmd->add_option("--series", args->series, "Series Instance UID");
+  auto* instance = cmd->add_option("--instance", args->instance, "SOP Instance UID");
+  study->excludes(series)->excludes(instance);
+  series->excludes(instance);
+  cmd->callback([args] {
+    index::Level level = index::Level::kStudy;
+    std::string uid = args->study;
+    if (!args->series.empty()) {
+      level = index::Level::kSeries;
+      uid = args->series;
+    } else if (!args->instance.empty()) {
+      level = index::Level::kInstance;
+      uid = args->instance;
+    }
+    if (uid.empty()) {
+      std::cerr << "bastion delete: name what to delete: --study, --series or --instance UID\n";
+      ExitCode() = 2;
+      return;
+    }
+    auto opened = Open(args->dir);
+    if (!opened.ok()) return ReportFailure("delete", opened.status());
+    auto removed = opened->service->archive->Remove(level, uid, LocalUser());
+    if (!removed.ok()) return ReportFailure("delete", removed.status());
+    std::cout << "deleted " << removed->size() << " instance(s)\n";
+  });
+}
+
+void RegisterIndex(CLI::App& app) {
+  struct Args {
+    std::string dir, study;
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("index", "Show what the archive holds");
+  cmd->require_subcommand(1);
+  CLI::App* stats = cmd->add_subcommand("stats", "Counts of patients, studies, series, instances");
+  CLI::App* list = cmd->add_subcommand("list", "One line per stored instance");
+  for (CLI::App* sub : {stats, list}) {
+    sub->add_option("--dir", args->dir, "Data directory")->required();
+    sub->add_flag("--json", args->json, "JSON output");
+  }
+  list->add_option("--study", args->study, "Only this study");
+  stats->callback([args] {
+    auto opened = Open(args->dir);
+    if (!opened.ok()) return ReportFailure("index stats", opened.status());
+    auto c = opened->service->index->Counts();
+    if (!c.ok()) return ReportFailure("index stats", c.status());
+    if (args->json) {
+      std::cout << nlohmann::json{{"patients", c->patients},
+                                  {"studies", c->studies},
+                                  {"series", c->series},
+                                  {"instances", c->instances},
+                                  {"bytes", c->bytes}}
+                       .dump()
+                << "\n";
+    } else {
+      std::cout << "patients " << c->patients << "\nstudies " << c->studies << "\nseries "
+                << c->series << "\ninstances " << c->instances << "\nbytes " << c->bytes << "\n";
+    }
+  });
+  list->callback([args] {
+    auto opened = Open(args->dir);
+    if (!opened.ok()) return ReportFailure("index list", opened.status());
+    auto rows = opened->service->index->ListInstances(args->study);
+    if (!rows.ok()) return ReportFailure("index list", rows.status());
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : *rows) {
+      auto id = store::BlobId::Parse(r.storage.blob_id);
+      const std::string path = id.ok() ? opened->service->storage->PathOf(*id) : "";
+      if (args->json) {
+        out.push_back({{"sop_instance_uid", r.sop_instance_uid},
+                       {"sop_class_uid", r.sop_class_uid},
+                       {"study_instance_uid", r.study_instance_uid},
+                       {"series_instance_uid", r.series_instance_uid},
+                       {"patient_id", r.patient_id},
+                       {"transfer_syntax_uid", r.storage.transfer_syntax_uid},
+                       {"size", r.storage.size},
+                       {"sha256", r.storage.data_sha256},
+                       {"received_at", r.storage.received_at},
+                       {"source_ae_title", r.storage.source_ae_title},
+                       {"path", path}});
+      } else {
+        std::cout << r.study_instance_uid << " " << r.series_instance_uid << " "
+                  << r.sop_instance_uid << " " << r.storage.transfer_syntax_uid << " "
+                  << r.storage.size << " " << path << "\n";
+      }
+    }
+    if (args->json)
+      std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  });
+}
+
+}  // namespace
+
+void RegisterArchiveCommands(CLI::App& app) {
+  RegisterImport(app);
+  RegisterVerify(app);
+  RegisterDelete(app);
+  RegisterIndex(app);
+}
+
+}  // namespace bastion::cli

@@ -1,0 +1,72 @@
+// Index: the catalog of what the archive holds (patients, studies, series, instances), with
+// counts kept up to date in the same transaction as every change.
+//
+// The interface is what ingest, deletion, verification and (later) query/retrieve need, with no
+// backend types in it; SqliteIndex (sqlite/sqlite_index.h) is the embedded default. Every call
+// is one transaction. Callers commit the instance file durably *before* AddInstance, so that an
+// indexed instance always has its file; removals go the other way round, through tombstones
+// (see RemoveInstances), so that a crash never resurrects a deleted instance.
+// Thread-safety: implementations are safe to call concurrently.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "index/instance_record.h"
+
+namespace bastion::index {
+
+// One stored instance as the archive sees it (what `index list` prints and verify checks).
+struct StoredInstance {
+  std::string sop_instance_uid;
+  std::string sop_class_uid;
+  std::string study_instance_uid;
+  std::string series_instance_uid;
+  std::string patient_id;
+  std::string issuer;
+  StorageAttributes storage;
+};
+
+struct ArchiveCounts {
+  std::uint64_t patients = 0;
+  std::uint64_t studies = 0;
+  std::uint64_t series = 0;
+  std::uint64_t instances = 0;
+  std::uint64_t bytes = 0;
+};
+
+enum class AddOutcome : std::uint8_t {
+  kAdded,
+  kIdentical,  // the SOP instance was already stored with the same data set: nothing changed
+  kConflict,   // the SOP instance was already stored with a different data set: nothing changed
+};
+
+enum class Level : std::uint8_t { kStudy, kSeries, kInstance };
+
+class Index {
+ public:
+  virtual ~Index() = default;
+
+  virtual Result<std::optional<StoredInstance>> FindInstance(std::string_view sop_instance_uid) = 0;
+  // Adds the instance and updates the counts of its series, study and patient, creating them
+  // as needed (the first instance's attributes describe a new patient/study/series; later
+  // instances fill attributes still empty). Duplicates are decided inside the transaction.
+  virtual Result<AddOutcome> AddInstance(const InstanceRecord& record) = 0;
+  virtual Result<ArchiveCounts> Counts() = 0;
+  // Instances of one study (or all when `study_instance_uid` is empty), in received order.
+  virtual Result<std::vector<StoredInstance>> ListInstances(
+      std::string_view study_instance_uid = {}) = 0;
+  // Removes the study, series or instance named by `uid` from the catalog and returns the
+  // removed instances. Their blob ids stay behind as tombstones until ForgetTombstones: a
+  // reconciliation after a crash deletes such files instead of re-indexing them.
+  virtual Result<std::vector<StoredInstance>> RemoveInstances(Level level,
+                                                              std::string_view uid) = 0;
+  virtual Result<std::vector<std::string>> Tombstones() = 0;
+  virtual Status ForgetTombstones(const std::vector<std::string>& blob_ids) = 0;
+  virtual Result<bool> HasBlob(std::string_view blob_id) = 0;
+};
+
+}  // namespace bastion::index

@@ -1,0 +1,212 @@
+#include "store/filesystem_storage.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace bastion::store {
+
+namespace {
+
+constexpr std::size_t kBufferBytes = 256 * 1024;
+
+std::string Errno(const std::string& what, const std::string& path) {
+  return what + " " + path + ": " + std::strerror(errno);
+}
+
+Status IoError(const std::string& what, const std::string& path) {
+  if (errno == ENOSPC || errno == EDQUOT) {
+    return Status::LimitExceeded(Errno(what, path) + " (free disk space or raise the quota)");
+  }
+  return Status::Unavailable(Errno(what, path));
+}
+
+Status MakeDir(const std::string& path) {
+  if (::mkdir(path.c_str(), 0700) == 0 || errno == EEXIST) return Status::Ok();
+  return IoError("cannot create directory", path);
+}
+
+Status FsyncPath(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return IoError("cannot open directory", path);
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return IoError("cannot fsync directory", path);
+  return Status::Ok();
+}
+
+bool IsHexPair(const char* name) {
+  auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+  return std::strlen(name) == 2 && hex(name[0]) && hex(name[1]);
+}
+
+}  // namespace
+
+PendingBlob::PendingBlob(BlobId id, int fd, std::string temp_path, std::string final_path,
+                         std::string final_dir)
+    : id_(std::move(id)),
+      fd_(fd),
+      temp_path_(std::move(temp_path)),
+      final_path_(std::move(final_path)),
+      final_dir_(std::move(final_dir)) {
+  buffer_.reserve(kBufferBytes);
+}
+
+PendingBlob::~PendingBlob() { Discard(); }
+
+void PendingBlob::Discard() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  if (!committed_ && !temp_path_.empty()) {
+    ::unlink(temp_path_.c_str());
+    temp_path_.clear();
+  }
+}
+
+Status PendingBlob::Flush() {
+  if (fd_ < 0) return Status::Internal("write to a closed blob");
+  std::size_t done = 0;
+  while (done < buffer_.size()) {
+    const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return IoError("cannot write", temp_path_);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  buffer_.clear();
+  return Status::Ok();
+}
+
+Status PendingBlob::Write(std::span<const std::uint8_t> bytes) {
+  size_ += bytes.size();
+  if (buffer_.size() + bytes.size() > kBufferBytes) {
+    BASTION_RETURN_IF_ERROR(Flush());
+    if (bytes.size() >= kBufferBytes) {
+      buffer_.assign(bytes.begin(), bytes.end());
+      return Flush();
+    }
+  }
+  buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+  return Status::Ok();
+}
+
+Status PendingBlob::Commit() {
+  BASTION_RETURN_IF_ERROR(Flush());
+  if (::fsync(fd_) != 0) return IoError("cannot fsync", temp_path_);
+  ::close(fd_);
+  fd_ = -1;
+  // The two directory levels are created on demand; a new directory entry must itself be made
+  // durable, hence the fsync of each parent that gained one.
+  const std::string parent = final_dir_.substr(0, final_dir_.rfind('/'));
+  struct stat st {};
+  if (::stat(final_dir_.c_str(), &st) != 0) {
+    const bool parent_missing = ::stat(parent.c_str(), &st) != 0;
+    BASTION_RETURN_IF_ERROR(MakeDir(parent));
+    if (parent_missing) BASTION_RETURN_IF_ERROR(FsyncPath(parent.substr(0, parent.rfind('/'))));
+    BASTION_RETURN_IF_ERROR(MakeDir(final_dir_));
+    BASTION_RETURN_IF_ERROR(FsyncPath(parent));
+  }
+  if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
+    return IoError("cannot rename into", final_path_);
+  }
+  committed_ = true;
+  temp_path_.clear();
+  return FsyncPath(final_dir_);
+}
+
+Result<std::unique_ptr<FilesystemStorage>> FilesystemStorage::Open(const std::string& root) {
+  BASTION_RETURN_IF_ERROR(MakeDir(root));
+  const std::string tmp = root + "/tmp";
+  BASTION_RETURN_IF_ERROR(MakeDir(tmp));
+  return std::unique_ptr<FilesystemStorage>(new FilesystemStorage(root));
+}
+
+std::uint64_t FilesystemStorage::SweepTemporaryFiles() {
+  // Whatever is in tmp/ was never committed: an interrupted transfer. It is not an instance.
+  std::uint64_t removed = 0;
+  const std::string tmp = root_ + "/tmp";
+  if (DIR* d = ::opendir(tmp.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      if (::unlink((tmp + "/" + e->d_name).c_str()) == 0) ++removed;
+    }
+    ::closedir(d);
+  }
+  return removed;
+}
+
+Result<std::unique_ptr<PendingBlob>> FilesystemStorage::Begin() {
+  BlobId id = BlobId::Generate();
+  std::string temp = root_ + "/tmp/" + id.str() + ".part";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return IoError("cannot create", temp);
+  const std::string dir = root_ + "/" + id.str().substr(0, 2) + "/" + id.str().substr(2, 2);
+  std::string final_path = PathOf(id);
+  return std::unique_ptr<PendingBlob>(
+      new PendingBlob(std::move(id), fd, std::move(temp), std::move(final_path), dir));
+}
+
+std::string FilesystemStorage::PathOf(const BlobId& id) const {
+  const std::string& s = id.str();
+  return root_ + "/" + s.substr(0, 2) + "/" + s.substr(2, 2) + "/" + s + ".dcm";
+}
+
+Status FilesystemStorage::Remove(const BlobId& id) {
+  const std::string path = PathOf(id);
+  if (::unlink(path.c_str()) != 0) {
+    if (errno == ENOENT) return Status::NotFound("no stored file " + path);
+    return IoError("cannot remove", path);
+  }
+  return Status::Ok();
+}
+
+Result<DiskSpace> FilesystemStorage::Space() const {
+  struct statvfs vfs {};
+  if (::statvfs(root_.c_str(), &vfs) != 0) return IoError("cannot statvfs", root_);
+  return DiskSpace{static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize,
+                   static_cast<std::uint64_t>(vfs.f_blocks) * vfs.f_frsize};
+}
+
+Status FilesystemStorage::ForEachBlob(const std::function<void(const BlobId&)>& visit,
+                                      const std::function<void(const std::string&)>& stray) const {
+  DIR* top = ::opendir(root_.c_str());
+  if (top == nullptr) return IoError("cannot list", root_);
+  while (dirent* a = ::readdir(top)) {
+    if (!IsHexPair(a->d_name)) continue;
+    const std::string level1 = root_ + "/" + a->d_name;
+    DIR* d1 = ::opendir(level1.c_str());
+    if (d1 == nullptr) continue;
+    while (dirent* b = ::readdir(d1)) {
+      if (!IsHexPair(b->d_name)) continue;
+      const std::string level2 = level1 + "/" + b->d_name;
+      DIR* d2 = ::opendir(level2.c_str());
+      if (d2 == nullptr) continue;
+      while (dirent* f = ::readdir(d2)) {
+        if (f->d_name[0] == '.') continue;
+        std::string name = f->d_name;
+        auto id = name.size() == 36 && name.ends_with(".dcm")
+                      ? BlobId::Parse(std::string_view(name).substr(0, 32))
+                      : Result<BlobId>(Status::Malformed(""));
+        if (id.ok() && id->str().substr(0, 2) == a->d_name && id->str().substr(2, 2) == b->d_name) {
+          visit(*id);
+        } else {
+          stray(level2 + "/" + name);
+        }
+      }
+      ::closedir(d2);
+    }
+    ::closedir(d1);
+  }
+  ::closedir(top);
+  return Status::Ok();
+}
+
+}  // namespace bastion::store

@@ -1,0 +1,91 @@
+// FilesystemStorage: instance files under one directory, written crash-safely.
+//
+//   ROOT/tmp/<id>.part        being received; removed on discard, swept after a crash
+//   ROOT/<ab>/<cd>/<id>.dcm   committed; ab and cd are the id's first two hex pairs
+//
+// A write goes to a temporary file; Commit() fsyncs it, renames it into place and fsyncs the
+// directory, so after a crash a committed path holds the whole file and an uncommitted one
+// holds nothing. Paths are made only from BlobIds (server-generated; see blob_id.h). The format
+// is documented in docs/formats/storage.md.
+// Thread-safety: the storage object is safe to share; each PendingBlob belongs to one thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "store/blob_id.h"
+
+namespace bastion::store {
+
+class FilesystemStorage;
+
+// A file being written. Destroying it without Commit() removes the temporary file.
+class PendingBlob {
+ public:
+  ~PendingBlob();
+  PendingBlob(const PendingBlob&) = delete;
+  PendingBlob& operator=(const PendingBlob&) = delete;
+
+  // Appends bytes (buffered). LimitExceeded when the disk is full, Unavailable on I/O errors.
+  Status Write(std::span<const std::uint8_t> bytes);
+  // Flushes the buffer so that temp_path() can be read back whole (e.g. to validate it).
+  Status Flush();
+  std::uint64_t size() const { return size_; }
+  const BlobId& id() const { return id_; }
+  const std::string& temp_path() const { return temp_path_; }
+  // fsync, rename into place, fsync the directory. After success the blob is durable.
+  Status Commit();
+  // Removes the temporary file now (also done by the destructor).
+  void Discard();
+
+ private:
+  friend class FilesystemStorage;
+  PendingBlob(BlobId id, int fd, std::string temp_path, std::string final_path,
+              std::string final_dir);
+
+  BlobId id_;
+  int fd_ = -1;
+  std::string temp_path_;
+  std::string final_path_;
+  std::string final_dir_;
+  std::vector<std::uint8_t> buffer_;
+  std::uint64_t size_ = 0;
+  bool committed_ = false;
+};
+
+struct DiskSpace {
+  std::uint64_t free_bytes = 0;  // available to this process
+  std::uint64_t total_bytes = 0;
+};
+
+class FilesystemStorage {
+ public:
+  // Creates ROOT (0700) and ROOT/tmp if missing.
+  static Result<std::unique_ptr<FilesystemStorage>> Open(const std::string& root);
+  // Removes the temporary files of interrupted transfers; only safe when no other process is
+  // writing to this storage. Returns how many were removed.
+  std::uint64_t SweepTemporaryFiles();
+
+  Result<std::unique_ptr<PendingBlob>> Begin();
+  std::string PathOf(const BlobId& id) const;
+  // Removes a committed file; NotFound if it is not there.
+  Status Remove(const BlobId& id);
+  Result<DiskSpace> Space() const;
+  const std::string& root() const { return root_; }
+
+  // Calls `visit` for every committed file name that parses as a BlobId (start-up
+  // reconciliation); other names are reported through `stray`.
+  Status ForEachBlob(const std::function<void(const BlobId&)>& visit,
+                     const std::function<void(const std::string& path)>& stray) const;
+
+ private:
+  explicit FilesystemStorage(std::string root) : root_(std::move(root)) {}
+  std::string root_;
+};
+
+}  // namespace bastion::store
