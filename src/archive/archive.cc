@@ -178,8 +178,8 @@ Result<IngestResult> Archive::Complete(Ingest& ingest) {
       return result;  // the temporary file goes with `ingest`
     }
     AlertConflict(in, record.study.study_instance_uid);
-    return Status::Conflict("SOP instance " + in.sop_instance_uid +
-                            " is already stored with different content; the original is kept");
+    return Status::Conflict("different content is already stored under SOP Instance UID " +
+                            in.sop_instance_uid + "; the original is kept");
   }
   BASTION_RETURN_IF_ERROR(blob.Commit());
   auto added = index_.AddInstance(record);
@@ -190,8 +190,8 @@ Result<IngestResult> Archive::Complete(Ingest& ingest) {
     if (!added.ok()) return added.status();
     if (*added == index::AddOutcome::kConflict) {
       AlertConflict(in, record.study.study_instance_uid);
-      return Status::Conflict("SOP instance " + in.sop_instance_uid +
-                              " is already stored with different content; the original is kept");
+      return Status::Conflict("different content is already stored under SOP Instance UID " +
+                              in.sop_instance_uid + "; the original is kept");
     }
     result.outcome = index::AddOutcome::kIdentical;
   }

@@ -389,7 +389,7 @@ void DicomSession::BeginStore(std::uint8_t context_id, const dimse::Command& com
 // from the connection's strand.
 void DicomSession::FinishStore() {
   if (!store_->ingest) {
-    SendStoreResponse(store_->refusal, store_->comment);
+    SendStoreResponse(store_->refusal, store_->comment);  // copied: store_ is reset there
     return;
   }
   completing_store_ = true;
@@ -421,7 +421,7 @@ void DicomSession::FinishStore() {
       });
 }
 
-void DicomSession::SendStoreResponse(std::uint16_t status, const std::string& error_comment) {
+void DicomSession::SendStoreResponse(std::uint16_t status, std::string error_comment) {
   PendingStore store = std::move(*store_);
   store_.reset();
   if (closed_) return;

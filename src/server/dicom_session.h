@@ -64,7 +64,7 @@ class DicomSession final : public net::transport::ConnectionLogic,
   void DrainFramer();
   void BeginStore(std::uint8_t context_id, const net::dimse::Command& command);
   void FinishStore();
-  void SendStoreResponse(std::uint16_t status, const std::string& error_comment);
+  void SendStoreResponse(std::uint16_t status, std::string error_comment);
   void AuditStoredInstances();
   static std::uint16_t StoreStatusFor(const Status& st);
 

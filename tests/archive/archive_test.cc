@@ -41,8 +41,8 @@ dicom::DataSet Instance(const std::string& sop, std::uint8_t pixel = 1,
 }
 
 Bytes Encode(const dicom::DataSet& ds) {
-  auto bytes = dicom::EncodeDataSet(ds, dicom::ExplicitVrLittleEndian(),
-                                    dicom::ExplicitVrLittleEndian());
+  auto bytes =
+      dicom::EncodeDataSet(ds, dicom::ExplicitVrLittleEndian(), dicom::ExplicitVrLittleEndian());
   EXPECT_TRUE(bytes.ok());
   return bytes.ok() ? *bytes : Bytes{};
 }
@@ -295,9 +295,8 @@ TEST_F(ArchiveTest, ImportsAPart10FileLikeACStore) {
   {
     auto meta = dicom::BuildFileMeta(Instance("1.2.3.9"), dicom::ExplicitVrLittleEndian());
     dicom::VectorSink sink;
-    ASSERT_TRUE(dicom::WritePart10(*meta, Instance("1.2.3.9"), dicom::ExplicitVrLittleEndian(),
-                                   sink)
-                    .ok());
+    ASSERT_TRUE(
+        dicom::WritePart10(*meta, Instance("1.2.3.9"), dicom::ExplicitVrLittleEndian(), sink).ok());
     sink.out[0] = 'M';  // a non-zero preamble: never stored
     sink.out[1] = 'Z';
     std::ofstream(file, std::ios::binary)

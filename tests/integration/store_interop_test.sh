@@ -13,7 +13,7 @@
 # namespace with only `lo` (Orthanc and storescp listen on every interface); every wait is bounded.
 #   tests/integration/store_interop_test.sh BASTION_BINARY
 # ORTHANC_DEB=path/orthanc_*.deb uses that package instead of `apt-get download orthanc`;
-# GEN_DATASET=path/gen_dataset.py (default /work/shared/bench/gen_dataset.py) generates the studies;
+# GEN_DATASET=path/gen_dataset.py (default bench/gen_dataset.py) generates the studies;
 # KEEP_WORK=1 keeps the scratch directory (logs, archives) for a post-mortem.
 set -uo pipefail
 bastion=$(readlink -f "$1")
@@ -21,7 +21,7 @@ here=$(dirname "$(readlink -f "$0")")
 helper=$here/store_interop.py
 py=/usr/bin/python3   # Debian's python: python3-pydicom and python3-numpy
 corpus=/usr/lib/python3/dist-packages/pydicom/data/test_files
-gen=${GEN_DATASET:-/work/shared/bench/gen_dataset.py}   # the shared corpus generator (not in the repo)
+gen=${GEN_DATASET:-$here/../../bench/gen_dataset.py}   # the benchmarks' corpus generator
 export TCP_NODELAY=1   # DCMTK and Orthanc leave Nagle on otherwise (40 ms per message)
 export PYTHONDONTWRITEBYTECODE=1   # no __pycache__ in the source tree
 start_time=$SECONDS
@@ -311,7 +311,9 @@ mkdir -p orthanc-deb
 if [[ -n ${ORTHANC_DEB:-} ]]; then
   cp "$ORTHANC_DEB" orthanc-deb/ >orthanc-deb/download.log 2>&1
 else
-  (cd orthanc-deb && timeout 120 apt-get download orthanc >download.log 2>&1)
+  # The project's own fetcher (downloads, never installs); its .deb is reused across runs.
+  fetched=$("$here/../../scripts/fetch-orthanc.sh" 2>orthanc-deb/download.log) &&
+    cp "$fetched" orthanc-deb/ >>orthanc-deb/download.log 2>&1
 fi
 deb=$(find orthanc-deb -name 'orthanc_*.deb' | head -1)
 if [[ -z $deb ]]; then

@@ -25,6 +25,7 @@
 #include "net/transport/client.h"
 #include "server/data_dir.h"
 #include "server/dicom_server.h"
+#include "server/test_server.h"
 
 namespace bastion::server {
 namespace {
@@ -34,25 +35,8 @@ namespace pdu = net::pdu;
 using Clock = std::chrono::steady_clock;
 using Bytes = std::vector<std::uint8_t>;
 
-std::uint16_t FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-net::acse::LocalApplication EchoApplication() {
-  net::acse::LocalApplication local;
-  local.syntaxes.push_back({"1.2.840.10008.1.1", {"1.2.840.10008.1.2"}});
-  local.implementation_class_uid = std::string(dicom::kImplementationClassUid);
-  local.max_pdu_length = 16384;
-  return local;
-}
+using testing::EchoApplication;
+using testing::FreePort;
 
 // A raw TCP client that says exactly what a test tells it to.
 class RawPeer {
@@ -124,8 +108,7 @@ class HostilePeerTest : public ::testing::Test {
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     in.close();
     auto set = [&text](const std::string& key, const std::string& value) {
-      text = std::regex_replace(text, std::regex("(^|\n)#? ?" + key + " = [^\n]*"),
-                                "$1" + key + " = " + value);
+      testing::SetSetting(text, key, value);
     };
     set("plaintext_port", std::to_string(port_));
     set("artim_timeout_seconds", "2");
