@@ -1,9 +1,7 @@
 #include "archive/archive.h"
 
-#include <chrono>
-#include <ctime>
-
 #include "base/mapped_file.h"
+#include "base/utc_time.h"
 #include "dicom/tag.h"
 #include "dicom/writer.h"
 
@@ -14,15 +12,6 @@ namespace {
 // Free disk space is re-checked after this many bytes of one instance.
 constexpr std::uint64_t kSpaceCheckInterval = 8ull << 20;
 constexpr std::size_t kImportChunk = 1u << 20;
-
-std::string NowUtc() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string Sha256Of(std::span<const std::uint8_t> bytes) {
   store::Sha256 h;
@@ -161,7 +150,7 @@ Result<IngestResult> Archive::Complete(Ingest& ingest) {
   record.storage.data_offset = ingest.data_offset_;
   record.storage.meta_sha256 = ingest.meta_sha256_;
   record.storage.data_sha256 = data_sha256;
-  record.storage.received_at = NowUtc();
+  record.storage.received_at = UtcTimestampNow();
   record.storage.source_ae_title = in.source_ae_title;
   record.storage.source_user = in.source_user;
 
@@ -301,7 +290,7 @@ Result<Archive::Reconciliation> Archive::Reconcile() {
     record->storage.data_offset = *offset;
     record->storage.meta_sha256 = Sha256Of(bytes.subspan(0, *offset));
     record->storage.data_sha256 = Sha256Of(bytes.subspan(*offset));
-    record->storage.received_at = NowUtc();
+    record->storage.received_at = UtcTimestampNow();
     record->storage.source_ae_title =
         file->meta.GetString(dicom::tags::kSourceApplicationEntityTitle).value_or("");
     auto added = index_.AddInstance(*record);

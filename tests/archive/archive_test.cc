@@ -4,11 +4,11 @@
 
 #include <gtest/gtest.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "archive/test_instances.h"
 #include "dicom/tag.h"
 #include "dicom/writer.h"
 #include "index/sqlite/sqlite_index.h"
@@ -22,46 +22,12 @@ using Bytes = std::vector<std::uint8_t>;
 using dicom::Tag;
 using dicom::Vr;
 
-constexpr const char* kCtImage = "1.2.840.10008.5.1.4.1.1.2";
-constexpr const char* kExplicitLe = "1.2.840.10008.1.2.1";
-
-dicom::DataSet Instance(const std::string& sop, std::uint8_t pixel = 1,
-                        const std::string& study = "1.2.826.0.1.1",
-                        const std::string& series = "1.2.826.0.1.1.1") {
-  dicom::DataSet ds;
-  ds.SetString(Tag{0x0008, 0x0016}, Vr::kUI, kCtImage);
-  ds.SetString(Tag{0x0008, 0x0018}, Vr::kUI, sop);
-  ds.SetString(Tag{0x0008, 0x0060}, Vr::kCS, "CT");
-  ds.SetString(Tag{0x0010, 0x0010}, Vr::kPN, "Doe^Jane");
-  ds.SetString(Tag{0x0010, 0x0020}, Vr::kLO, "PID-1");
-  ds.SetString(Tag{0x0020, 0x000D}, Vr::kUI, study);
-  ds.SetString(Tag{0x0020, 0x000E}, Vr::kUI, series);
-  ds.SetBytes(Tag{0x7FE0, 0x0010}, Vr::kOW, Bytes(8192, pixel));
-  return ds;
-}
-
-Bytes Encode(const dicom::DataSet& ds) {
-  auto bytes =
-      dicom::EncodeDataSet(ds, dicom::ExplicitVrLittleEndian(), dicom::ExplicitVrLittleEndian());
-  EXPECT_TRUE(bytes.ok());
-  return bytes.ok() ? *bytes : Bytes{};
-}
-
-// Explicit VR little endian element header with a 4-byte length (OB/SQ/UN...).
-void PutLongHeader(Bytes& out, std::uint16_t group, std::uint16_t element, const char* vr,
-                   std::uint32_t length) {
-  auto u16 = [&](std::uint16_t v) {
-    out.push_back(static_cast<std::uint8_t>(v));
-    out.push_back(static_cast<std::uint8_t>(v >> 8));
-  };
-  u16(group);
-  u16(element);
-  out.push_back(static_cast<std::uint8_t>(vr[0]));
-  out.push_back(static_cast<std::uint8_t>(vr[1]));
-  u16(0);
-  u16(static_cast<std::uint16_t>(length));
-  u16(static_cast<std::uint16_t>(length >> 16));
-}
+using testing::Append;
+using testing::Encode;
+using testing::Explicit;
+using testing::Instance;
+using testing::kCtImage;
+using testing::kExplicitLe;
 
 class ArchiveTest : public ::testing::Test {
  protected:
@@ -207,8 +173,8 @@ TEST_F(ArchiveTest, RefusesADataSetThatDiffersFromTheAnnouncement) {
 }
 
 TEST_F(ArchiveTest, RefusesAnElementLongerThanTheDataSet) {
-  Bytes data = Encode(Instance("1.2.3.4"));
-  PutLongHeader(data, 0x7FE1, 0x0010, "OB", 0xFFFFFFF0);
+  const Bytes data =
+      Append(Encode(Instance("1.2.3.4")), Explicit().Header(0x7FE1, 0x0010, "OB", 0xFFFFFFF0));
   auto result = Store("1.2.3.4", data);
   EXPECT_EQ(result.status().code(), StatusCode::kMalformed);
   ExpectNothingStored();
@@ -224,17 +190,9 @@ TEST_F(ArchiveTest, RefusesATruncatedDataSet) {
 TEST_F(ArchiveTest, RefusesNestingDeeperThanTheLimit) {
   policy_.read.limits.max_sequence_depth = 8;
   Reopen();
-  Bytes data = Encode(Instance("1.2.3.4"));
-  data.resize(data.size() - 8192 - 12);  // drop pixel data: sequences must come before it
-  // (0040,A730) SQ undefined length, item undefined length, 20 levels deep.
-  auto u16 = [&](std::uint16_t v) {
-    data.push_back(static_cast<std::uint8_t>(v));
-    data.push_back(static_cast<std::uint8_t>(v >> 8));
-  };
-  for (int level = 0; level < 20; ++level) {
-    PutLongHeader(data, 0x0040, 0xA730, "SQ", 0xFFFFFFFF);
-    u16(0xFFFE), u16(0xE000), u16(0xFFFF), u16(0xFFFF);
-  }
+  auto nested = Explicit();
+  for (int level = 0; level < 20; ++level) nested.SequenceStart(0x0040, 0xA730).ItemStart();
+  const Bytes data = Append(Encode(Instance("1.2.3.4", 1, "1.2.826.0.1.1", 0)), nested);
   EXPECT_EQ(Store("1.2.3.4", data).status().code(), StatusCode::kMalformed);
   ExpectNothingStored();
 }
@@ -243,20 +201,9 @@ TEST_F(ArchiveTest, RefusesADeflateBomb) {
   policy_.read.limits.max_inflated_size = 4u << 20;
   Reopen();
   // A small deflated stream that inflates to 64 MiB.
-  Bytes plain = Encode(Instance("1.2.3.4"));
-  plain.resize(plain.size() - 8192 - 12);
-  PutLongHeader(plain, 0x0011, 0x1010, "OB", 64u << 20);
-  plain.resize(plain.size() + (64u << 20), 0);
-  z_stream z{};
-  ASSERT_EQ(deflateInit2(&z, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY), Z_OK);
-  Bytes deflated(deflateBound(&z, plain.size()));
-  z.next_in = plain.data();
-  z.avail_in = static_cast<uInt>(plain.size());
-  z.next_out = deflated.data();
-  z.avail_out = static_cast<uInt>(deflated.size());
-  ASSERT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  deflated.resize(z.total_out);
-  deflateEnd(&z);
+  const Bytes head = Append(Encode(Instance("1.2.3.4", 1, "1.2.826.0.1.1", 0)),
+                            Explicit().Header(0x0011, 0x1010, "OB", 64u << 20));
+  const Bytes deflated = testing::DeflateWithZeros(head, 64u << 20);
   ASSERT_LT(deflated.size(), 200u << 10);
   auto result = Store("1.2.3.4", deflated, "1.2.840.10008.1.2.1.99");
   EXPECT_EQ(result.status().code(), StatusCode::kMalformed);

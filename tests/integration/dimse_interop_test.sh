@@ -14,31 +14,11 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-cd "$work"
+cd "$work" || exit 1
 export TCP_NODELAY=1
 
-passed=0
-failed=0
-check() {  # check NAME EXPECTED-REGEX OUTPUT
-  if grep -Eq -- "$2" <<<"$3"; then
-    echo "PASS $1"
-    passed=$((passed + 1))
-  else
-    echo "FAIL $1: expected /$2/ in:"
-    sed 's/^/    /' <<<"$3"
-    failed=$((failed + 1))
-  fi
-}
-check_absent() {  # check_absent NAME FORBIDDEN-FIXED-STRING OUTPUT
-  if grep -Fq -- "$2" <<<"$3"; then
-    echo "FAIL $1: found '$2'"
-    failed=$((failed + 1))
-  else
-    echo "PASS $1"
-    passed=$((passed + 1))
-  fi
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=tests/integration/lib.sh
+source "$here/lib.sh"
 
 port=$(free_port)
 plain_port=$(free_port)
@@ -166,5 +146,4 @@ wait "$server_pid" 2>/dev/null
 server_pid=""
 check "audit: start and stop" '"event":"application-stop"' "$(cat "$dir/audit/audit.log")"
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+summary

@@ -20,20 +20,8 @@ trap cleanup EXIT
 cd "$work" || exit 1
 export TCP_NODELAY=1
 
-passed=0
-failed=0
-check() {  # check NAME COMMAND...
-  local name=$1
-  shift
-  if "$@"; then
-    echo "PASS $name"
-    passed=$((passed + 1))
-  else
-    echo "FAIL $name"
-    failed=$((failed + 1))
-  fi
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=tests/integration/lib.sh
+source "$here/lib.sh"
 
 tls_port=$(free_port)
 port=$(free_port)
@@ -83,11 +71,11 @@ src.NumberOfFrames = frames
 src.PixelData = bytes(src.Rows * src.Columns * 2 * frames)
 src.save_as("big.dcm", write_like_original=False)
 PY
-ls -la big.dcm | awk '{print "big instance:", $5, "bytes"}'
+echo "big instance: $(stat -c %s big.dcm) bytes"
 
 start_server || exit 1
 storescu -aet STORESCU -aec BASTION 127.0.0.1 "$port" small0[0-9].dcm >/dev/null 2>&1
-check "10 instances stored before the crashes" test "$(instances)" = 10
+check_rc "10 instances stored before the crashes" test "$(instances)" = 10
 
 # 1. SIGKILL while the large instance is arriving (its temporary file is growing).
 storescu -aet STORESCU -aec BASTION -to 30 127.0.0.1 "$port" big.dcm >/dev/null 2>&1 &
@@ -97,15 +85,15 @@ for _ in $(seq 500); do
   [[ -n $size && $size -gt 50000000 ]] && break
   sleep 0.01
 done
-check "the large transfer was in progress when killed" test "${size:-0}" -gt 50000000
+check_rc "the large transfer was in progress when killed" test "${size:-0}" -gt 50000000
 kill_server
 wait "$client" 2>/dev/null
 start_server || exit 1
-check "restart after a kill mid-transfer removes the partial file" no_temporary_files
-check "the partial instance is not in the index" test "$(instances)" = 10
-check "the archive is consistent after the kill" archive_consistent
+check_rc "restart after a kill mid-transfer removes the partial file" no_temporary_files
+check_rc "the partial instance is not in the index" test "$(instances)" = 10
+check_rc "the archive is consistent after the kill" archive_consistent
 grep -q "stopped uncleanly" server.log
-check "the restart says it reconciled after an unclean stop" test $? -eq 0
+check_rc "the restart says it reconciled after an unclean stop" test $? -eq 0
 
 # 2. SIGKILL at some point in a stream of small instances, three times.
 for round in 1 2 3; do
@@ -115,17 +103,16 @@ for round in 1 2 3; do
   kill_server
   wait "$client" 2>/dev/null
   start_server || exit 1
-  check "round $round: no temporary file after the kill" no_temporary_files
-  check "round $round: every file indexed and every indexed file intact" archive_consistent
+  check_rc "round $round: no temporary file after the kill" no_temporary_files
+  check_rc "round $round: every file indexed and every indexed file intact" archive_consistent
 done
 
 # 3. The server stores everything after the crashes; the big instance arrives whole.
 storescu -aet STORESCU -aec BASTION -to 60 127.0.0.1 "$port" small*.dcm big.dcm >store.out 2>&1
-check "after the crashes every instance is stored" test "$(instances)" = 41
-check "the archive is consistent at the end" archive_consistent
+check_rc "after the crashes every instance is stored" test "$(instances)" = 41
+check_rc "the archive is consistent at the end" archive_consistent
 
 kill "$server_pid" 2>/dev/null
 wait "$server_pid" 2>/dev/null
 server_pid=""
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+summary

@@ -29,42 +29,15 @@ orthanc_libs=(libcivetweb1 liblua5.3-0 libpugixml1v5 libboost-filesystem1.74.0 l
   libboost-locale1.74.0 libboost-regex1.74.0 libboost-thread1.74.0 libcurl4 libdcmtk17 libjpeg62-turbo
   libjsoncpp25 libpng16-16 libsqlite3-0 libssl3 libuuid1 zlib1g)
 
-passed=0
-failed=0
-indent() { sed 's/^/    /'; }
-check() {  # check NAME EXPECTED-REGEX OUTPUT
-  if grep -Eq -- "$2" <<<"$3"; then
-    echo "PASS $1"
-    passed=$((passed + 1))
-  else
-    echo "FAIL $1: expected /$2/ in:"
-    printf '%s\n' "$3" | indent | head -40
-    failed=$((failed + 1))
-  fi
-}
-check_rc() {  # check_rc NAME COMMAND...: passes if the command exits 0; shows its output if not
-  local name=$1 out rc
-  shift
-  out=$("$@" 2>&1)
-  rc=$?
-  if [[ $rc -eq 0 ]]; then
-    echo "PASS $name"
-    passed=$((passed + 1))
-  else
-    echo "FAIL $name (exit $rc):"
-    failed=$((failed + 1))
-  fi
-  [[ -z $out ]] || printf '%s\n' "$out" | indent | head -70
-  return $rc
-}
+# shellcheck source=tests/integration/lib.sh
+source "$here/lib.sh"
 fail_prereq() {  # a missing prerequisite is a failure, never a silent skip
   echo "FAIL prerequisite: $*"
   failed=$((failed + 1))
 }
 finish() {
   echo "total time $((SECONDS - start_time)) s"
-  echo "$passed passed, $failed failed"
-  [[ $failed -eq 0 ]]
+  summary
   exit
 }
 took() { echo "  ($1: $((SECONDS - $2)) s)"; }

@@ -2,11 +2,11 @@
 // hostile data set refused with a clear status while nothing on disk changes and the server
 // keeps serving. Traffic is on 127.0.0.1 through the plaintext loopback listener.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <chrono>
 #include <filesystem>
 
+#include "archive/test_instances.h"
 #include "dicom/tag.h"
 #include "dicom/writer.h"
 #include "index/sqlite/sqlite_index.h"
@@ -23,37 +23,17 @@ using Bytes = std::vector<std::uint8_t>;
 using dicom::Tag;
 using dicom::Vr;
 
-constexpr const char* kCtImage = "1.2.840.10008.5.1.4.1.1.2";
+using archive::testing::Append;
+using archive::testing::Encode;
+using archive::testing::Explicit;
+using archive::testing::kCtImage;
+using archive::testing::kDeflated;
+using archive::testing::kExplicitLe;
 constexpr const char* kSecondaryCapture = "1.2.840.10008.5.1.4.1.1.7";
-constexpr const char* kExplicitLe = "1.2.840.10008.1.2.1";
-constexpr const char* kDeflated = "1.2.840.10008.1.2.1.99";
 
 dicom::DataSet Instance(const std::string& sop, std::uint8_t pixel = 1,
-                        const std::string& study = "1.2.826.0.1.7") {
-  dicom::DataSet ds;
-  ds.SetString(Tag{0x0008, 0x0016}, Vr::kUI, kCtImage);
-  ds.SetString(Tag{0x0008, 0x0018}, Vr::kUI, sop);
-  ds.SetString(Tag{0x0010, 0x0020}, Vr::kLO, "PID-7");
-  ds.SetString(Tag{0x0020, 0x000D}, Vr::kUI, study);
-  ds.SetString(Tag{0x0020, 0x000E}, Vr::kUI, study + ".1");
-  ds.SetBytes(Tag{0x7FE0, 0x0010}, Vr::kOW, Bytes(20000, pixel));
-  return ds;
-}
-
-Bytes Encode(const dicom::DataSet& ds) {
-  return *dicom::EncodeDataSet(ds, dicom::ExplicitVrLittleEndian(),
-                               dicom::ExplicitVrLittleEndian());
-}
-
-void PutLongHeader(Bytes& out, std::uint16_t group, std::uint16_t element, const char* vr,
-                   std::uint32_t length) {
-  for (std::uint16_t v : {group, element}) {
-    out.push_back(static_cast<std::uint8_t>(v));
-    out.push_back(static_cast<std::uint8_t>(v >> 8));
-  }
-  out.insert(out.end(), {static_cast<std::uint8_t>(vr[0]), static_cast<std::uint8_t>(vr[1]), 0, 0});
-  for (int shift = 0; shift < 32; shift += 8)
-    out.push_back(static_cast<std::uint8_t>(length >> shift));
+                        const std::string& study = "1.2.826.0.1.7", std::size_t pixels = 20000) {
+  return archive::testing::Instance(sop, pixel, study, pixels);
 }
 
 class StoreScpTest : public ::testing::Test {
@@ -177,42 +157,22 @@ TEST_F(StoreScpTest, HostileDataSetsAreRefusedWithCannotUnderstand) {
     std::string ts = kExplicitLe;
   };
   std::vector<Case> cases;
+  cases.push_back(
+      {"oversized length", "1.2.9.1",
+       Append(Encode(Instance("1.2.9.1")), Explicit().Header(0x7FE1, 0x0010, "OB", 0xFFFFFFF0))});
   {
-    Bytes d = Encode(Instance("1.2.9.1"));
-    PutLongHeader(d, 0x7FE1, 0x0010, "OB", 0xFFFFFFF0);
-    cases.push_back({"oversized length", "1.2.9.1", d});
+    auto nested = Explicit();
+    for (int level = 0; level < 200; ++level) nested.SequenceStart(0x0040, 0xA730).ItemStart();
+    cases.push_back({"deep nesting", "1.2.9.2",
+                     Append(Encode(Instance("1.2.9.2", 1, "1.2.826.0.1.7", 0)), nested)});
   }
-  {
-    Bytes d = Encode(Instance("1.2.9.2"));
-    d.resize(d.size() - 20000 - 12);
-    for (int level = 0; level < 200; ++level) {
-      PutLongHeader(d, 0x0040, 0xA730, "SQ", 0xFFFFFFFF);
-      d.insert(d.end(), {0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF});
-    }
-    cases.push_back({"deep nesting", "1.2.9.2", d});
-  }
-  {
-    Bytes plain = Encode(Instance("1.2.9.3"));
-    plain.resize(plain.size() - 20000 - 12);
-    PutLongHeader(plain, 0x0011, 0x1010, "OB", 1u << 30);
-    Bytes zeros(1 << 20, 0);
-    z_stream z{};
-    deflateInit2(&z, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY);
-    Bytes out(1 << 22);
-    z.next_out = out.data();
-    z.avail_out = static_cast<uInt>(out.size());
-    z.next_in = plain.data();
-    z.avail_in = static_cast<uInt>(plain.size());
-    deflate(&z, Z_NO_FLUSH);
-    for (int i = 0; i < 1024; ++i) {  // 1 GiB of zeros, about 1 MB deflated
-      z.next_in = zeros.data();
-      z.avail_in = static_cast<uInt>(zeros.size());
-      deflate(&z, i == 1023 ? Z_FINISH : Z_NO_FLUSH);
-    }
-    out.resize(z.total_out);
-    deflateEnd(&z);
-    cases.push_back({"deflate bomb", "1.2.9.3", out, kDeflated});
-  }
+  // 1 GiB of zeros behind an element header: about 1 MB deflated.
+  cases.push_back(
+      {"deflate bomb", "1.2.9.3",
+       archive::testing::DeflateWithZeros(Append(Encode(Instance("1.2.9.3", 1, "1.2.826.0.1.7", 0)),
+                                                 Explicit().Header(0x0011, 0x1010, "OB", 1u << 30)),
+                                          1u << 30),
+       kDeflated});
   cases.push_back(
       {"UID with ../", "1.2.9.4", Encode(Instance("1.2.9.4", 1, "1.2.826.0.1.7/../../../etc"))});
   cases.push_back(

@@ -2,10 +2,9 @@
 
 #include <sqlite3.h>
 
-#include <chrono>
-#include <ctime>
 #include <set>
 
+#include "base/utc_time.h"
 #include "index/sqlite/migrations.h"
 
 namespace bastion::index {
@@ -31,15 +30,6 @@ Status Exec(sqlite3* db, const char* sql) {
                             " in: " + std::string(sql).substr(0, 80));
   }
   return Status::Ok();
-}
-
-std::string NowUtc() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // A prepared statement, reset after each use.
@@ -198,7 +188,7 @@ Result<std::unique_ptr<SqliteIndex>> SqliteIndex::Open(const std::string& path,
       if (st.ok()) {
         st = record.Bind(1, static_cast<std::int64_t>(m.version))
                  .Bind(2, m.description)
-                 .Bind(3, NowUtc())
+                 .Bind(3, UtcTimestampNow())
                  .Run();
       }
       if (!st.ok()) {
@@ -343,7 +333,7 @@ Result<AddOutcome> SqliteIndex::AddLocked(const InstanceRecord& r) {
                                 .Bind(7, r.study.description)
                                 .Bind(8, r.study.referring_physician)
                                 .Bind(9, r.study.institution_name)
-                                .Bind(10, NowUtc())
+                                .Bind(10, UtcTimestampNow())
                                 .Run());
     study = sqlite3_last_insert_rowid(db_);
     new_study = true;
@@ -484,7 +474,7 @@ Result<std::vector<StoredInstance>> SqliteIndex::RemoveLocked(Level level, std::
   Stmt tomb, del;
   BASTION_RETURN_IF_ERROR(tomb.Prepare(db_, "INSERT OR IGNORE INTO tombstones VALUES (?, ?)"));
   BASTION_RETURN_IF_ERROR(del.Prepare(db_, "DELETE FROM instances WHERE id=?"));
-  const std::string now = NowUtc();
+  const std::string now = UtcTimestampNow();
   for (std::size_t k = 0; k < removed.size(); ++k) {
     BASTION_RETURN_IF_ERROR(tomb.Bind(1, removed[k].storage.blob_id).Bind(2, now).Run());
     BASTION_RETURN_IF_ERROR(del.Bind(1, instance_ids[k]).Run());

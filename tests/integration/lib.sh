@@ -1,0 +1,46 @@
+# shellcheck shell=bash
+# Shared by the integration test scripts (sourced): PASS/FAIL bookkeeping and free ports.
+# Each script ends with `summary`, which prints "N passed, M failed" and returns non-zero if
+# anything failed.
+passed=0
+failed=0
+indent() { sed 's/^/    /'; }
+check() {  # check NAME EXPECTED-REGEX OUTPUT
+  if grep -Eq -- "$2" <<<"$3"; then
+    echo "PASS $1"
+    passed=$((passed + 1))
+  else
+    echo "FAIL $1: expected /$2/ in:"
+    printf '%s\n' "$3" | indent | head -40
+    failed=$((failed + 1))
+  fi
+}
+check_absent() {  # check_absent NAME FORBIDDEN-FIXED-STRING OUTPUT
+  if grep -Fq -- "$2" <<<"$3"; then
+    echo "FAIL $1: found '$2'"
+    failed=$((failed + 1))
+  else
+    echo "PASS $1"
+    passed=$((passed + 1))
+  fi
+}
+check_rc() {  # check_rc NAME COMMAND...: passes if the command exits 0; shows its output if not
+  local name=$1 out rc
+  shift
+  out=$("$@" 2>&1)
+  rc=$?
+  if [[ $rc -eq 0 ]]; then
+    echo "PASS $name"
+    passed=$((passed + 1))
+  else
+    echo "FAIL $name (exit $rc):"
+    failed=$((failed + 1))
+  fi
+  [[ -z $out ]] || printf '%s\n' "$out" | indent | head -70
+  return $rc
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+summary() {
+  echo "$passed passed, $failed failed"
+  [[ $failed -eq 0 ]]
+}
