@@ -81,6 +81,11 @@ Status PendingBlob::Flush() {
     }
     done += static_cast<std::size_t>(n);
   }
+  // Start writing these pages back now (without waiting), so that the fsync at commit has
+  // little left to do: the disk works while the rest of the instance is still arriving.
+  (void)::sync_file_range(fd_, static_cast<off_t>(written_), static_cast<off_t>(done),
+                          SYNC_FILE_RANGE_WRITE);
+  written_ += done;
   buffer_.clear();
   return Status::Ok();
 }
@@ -103,17 +108,6 @@ Status PendingBlob::Commit() {
   if (::fsync(fd_) != 0) return IoError("cannot fsync", temp_path_);
   ::close(fd_);
   fd_ = -1;
-  // The two directory levels are created on demand; a new directory entry must itself be made
-  // durable, hence the fsync of each parent that gained one.
-  const std::string parent = final_dir_.substr(0, final_dir_.rfind('/'));
-  struct stat st {};
-  if (::stat(final_dir_.c_str(), &st) != 0) {
-    const bool parent_missing = ::stat(parent.c_str(), &st) != 0;
-    BASTION_RETURN_IF_ERROR(MakeDir(parent));
-    if (parent_missing) BASTION_RETURN_IF_ERROR(FsyncPath(parent.substr(0, parent.rfind('/'))));
-    BASTION_RETURN_IF_ERROR(MakeDir(final_dir_));
-    BASTION_RETURN_IF_ERROR(FsyncPath(parent));
-  }
   if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
     return IoError("cannot rename into", final_path_);
   }
@@ -126,6 +120,18 @@ Result<std::unique_ptr<FilesystemStorage>> FilesystemStorage::Open(const std::st
   BASTION_RETURN_IF_ERROR(MakeDir(root));
   const std::string tmp = root + "/tmp";
   BASTION_RETURN_IF_ERROR(MakeDir(tmp));
+  // The 256 fan-out directories exist before the first instance, so that a commit never has to
+  // create (and fsync) a directory: one fsync of the file and one of its directory per instance.
+  static constexpr char kHex[] = "0123456789abcdef";
+  bool created = false;
+  for (int i = 0; i < 256; ++i) {
+    const std::string dir = root + "/" + kHex[i >> 4] + kHex[i & 15];
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) continue;
+    BASTION_RETURN_IF_ERROR(MakeDir(dir));
+    created = true;
+  }
+  if (created) BASTION_RETURN_IF_ERROR(FsyncPath(root));
   return std::unique_ptr<FilesystemStorage>(new FilesystemStorage(root));
 }
 
@@ -148,7 +154,7 @@ Result<std::unique_ptr<PendingBlob>> FilesystemStorage::Begin() {
   std::string temp = root_ + "/tmp/" + id.str() + ".part";
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return IoError("cannot create", temp);
-  const std::string dir = root_ + "/" + id.str().substr(0, 2) + "/" + id.str().substr(2, 2);
+  const std::string dir = root_ + "/" + id.str().substr(0, 2);
   std::string final_path = PathOf(id);
   return std::unique_ptr<PendingBlob>(
       new PendingBlob(std::move(id), fd, std::move(temp), std::move(final_path), dir));
@@ -156,7 +162,7 @@ Result<std::unique_ptr<PendingBlob>> FilesystemStorage::Begin() {
 
 std::string FilesystemStorage::PathOf(const BlobId& id) const {
   const std::string& s = id.str();
-  return root_ + "/" + s.substr(0, 2) + "/" + s.substr(2, 2) + "/" + s + ".dcm";
+  return root_ + "/" + s.substr(0, 2) + "/" + s + ".dcm";
 }
 
 Status FilesystemStorage::Remove(const BlobId& id) {
@@ -181,29 +187,22 @@ Status FilesystemStorage::ForEachBlob(const std::function<void(const BlobId&)>& 
   if (top == nullptr) return IoError("cannot list", root_);
   while (dirent* a = ::readdir(top)) {
     if (!IsHexPair(a->d_name)) continue;
-    const std::string level1 = root_ + "/" + a->d_name;
-    DIR* d1 = ::opendir(level1.c_str());
-    if (d1 == nullptr) continue;
-    while (dirent* b = ::readdir(d1)) {
-      if (!IsHexPair(b->d_name)) continue;
-      const std::string level2 = level1 + "/" + b->d_name;
-      DIR* d2 = ::opendir(level2.c_str());
-      if (d2 == nullptr) continue;
-      while (dirent* f = ::readdir(d2)) {
-        if (f->d_name[0] == '.') continue;
-        std::string name = f->d_name;
-        auto id = name.size() == 36 && name.ends_with(".dcm")
-                      ? BlobId::Parse(std::string_view(name).substr(0, 32))
-                      : Result<BlobId>(Status::Malformed(""));
-        if (id.ok() && id->str().substr(0, 2) == a->d_name && id->str().substr(2, 2) == b->d_name) {
-          visit(*id);
-        } else {
-          stray(level2 + "/" + name);
-        }
+    const std::string level = root_ + "/" + a->d_name;
+    DIR* d = ::opendir(level.c_str());
+    if (d == nullptr) continue;
+    while (dirent* f = ::readdir(d)) {
+      if (f->d_name[0] == '.') continue;
+      const std::string name = f->d_name;
+      auto id = name.size() == 36 && name.ends_with(".dcm")
+                    ? BlobId::Parse(std::string_view(name).substr(0, 32))
+                    : Result<BlobId>(Status::Malformed(""));
+      if (id.ok() && id->str().compare(0, 2, a->d_name) == 0) {
+        visit(*id);
+      } else {
+        stray(level + "/" + name);
       }
-      ::closedir(d2);
     }
-    ::closedir(d1);
+    ::closedir(d);
   }
   ::closedir(top);
   return Status::Ok();

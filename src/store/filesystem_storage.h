@@ -1,7 +1,8 @@
 // FilesystemStorage: instance files under one directory, written crash-safely.
 //
 //   ROOT/tmp/<id>.part        being received; removed on discard, swept after a crash
-//   ROOT/<ab>/<cd>/<id>.dcm   committed; ab and cd are the id's first two hex pairs
+//   ROOT/<ab>/<id>.dcm        committed; ab is the id's first hex pair (256 directories, made
+//                             when the storage is first opened)
 //
 // A write goes to a temporary file; Commit() fsyncs it, renames it into place and fsyncs the
 // directory, so after a crash a committed path holds the whole file and an uncommitted one
@@ -54,7 +55,8 @@ class PendingBlob {
   std::string final_path_;
   std::string final_dir_;
   std::vector<std::uint8_t> buffer_;
-  std::uint64_t size_ = 0;
+  std::uint64_t size_ = 0;     // bytes written, buffered or not
+  std::uint64_t written_ = 0;  // bytes handed to the kernel
   bool committed_ = false;
 };
 
@@ -65,7 +67,7 @@ struct DiskSpace {
 
 class FilesystemStorage {
  public:
-  // Creates ROOT (0700) and ROOT/tmp if missing.
+  // Creates ROOT (0700), ROOT/tmp and the 256 fan-out directories if missing.
   static Result<std::unique_ptr<FilesystemStorage>> Open(const std::string& root);
   // Removes the temporary files of interrupted transfers; only safe when no other process is
   // writing to this storage. Returns how many were removed.

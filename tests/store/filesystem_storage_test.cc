@@ -79,8 +79,7 @@ TEST_F(StorageTest, CommittedFileHasTheBytesAtAPathMadeOfItsId) {
   ASSERT_TRUE((*blob)->Commit().ok());
   EXPECT_FALSE(fs::exists(temp));
   const std::string path = storage_->PathOf(id);
-  EXPECT_EQ(path, root_.string() + "/" + id.str().substr(0, 2) + "/" + id.str().substr(2, 2) + "/" +
-                      id.str() + ".dcm");
+  EXPECT_EQ(path, root_.string() + "/" + id.str().substr(0, 2) + "/" + id.str() + ".dcm");
   std::ifstream in(path);
   std::string content((std::istreambuf_iterator<char>(in)), {});
   EXPECT_EQ(content, "hello world");
