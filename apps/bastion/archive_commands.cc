@@ -2,6 +2,7 @@
 // index is shared through SQLite's locking):
 //   bastion import --dir DIR FILES|DIRS...     ingest local files (same path as C-STORE)
 //   bastion verify --dir DIR                   re-hash every stored file
+//   bastion reconcile --dir DIR                index files the index lacks (after a restore)
 //   bastion delete --dir DIR --study|--series|--instance UID
 //   bastion index stats|list --dir DIR [--study UID] [--json]
 #include <unistd.h>
@@ -117,6 +118,23 @@ void RegisterVerify(CLI::App& app) {
   });
 }
 
+void RegisterReconcile(CLI::App& app) {
+  auto dir = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand(
+      "reconcile", "Index committed files the index lacks and finish interrupted deletions");
+  cmd->add_option("--dir", *dir, "Data directory")->required();
+  cmd->callback([dir] {
+    auto opened = Open(*dir);
+    if (!opened.ok()) return ReportFailure("reconcile", opened.status());
+    auto r = opened->service->archive->Reconcile();
+    if (!r.ok()) return ReportFailure("reconcile", r.status());
+    for (const auto& p : r->problems) std::cout << "PROBLEM " << p << "\n";
+    std::cout << "re-indexed " << r->reindexed << ", removed " << r->removed_tombstoned
+              << " deleted file(s), " << r->problems.size() << " problem(s)\n";
+    if (!r->problems.empty()) ExitCode() = 1;
+  });
+}
+
 void RegisterDelete(CLI::App& app) {
   struct Args {
     std::string dir, study, series, instance;
@@ -223,6 +241,7 @@ void RegisterIndex(CLI::App& app) {
 void RegisterArchiveCommands(CLI::App& app) {
   RegisterImport(app);
   RegisterVerify(app);
+  RegisterReconcile(app);
   RegisterDelete(app);
   RegisterIndex(app);
 }

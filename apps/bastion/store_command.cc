@@ -185,14 +185,16 @@ void RegisterStoreCommand(CLI::App& app) {
     for (const auto& e : errors) std::cerr << "bastion store: " << e << "\n";
     Totals totals;
     totals.failed = errors.size();
+    std::uint64_t skipped = 0;
     std::vector<FileToSend> files;
     for (const std::string& path : paths) {
       auto f = Inspect(path);
       if (f.ok()) {
         files.push_back(std::move(f).value());
       } else {
+        // Not a DICOM file (a manifest, a README beside the images): reported, not a failure.
         std::cerr << "bastion store: " << path << ": skipped: " << f.status().message() << "\n";
-        ++totals.failed;
+        ++skipped;
       }
     }
     const auto n = static_cast<std::size_t>(std::clamp(args->associations, 1, 64));
@@ -209,12 +211,13 @@ void RegisterStoreCommand(CLI::App& app) {
     progress.Finish();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::cout << "stored " << totals.stored << ", failed " << totals.failed << " ("
-              << totals.bytes / 1000000.0 << " MB in " << std::fixed << std::setprecision(2)
-              << seconds << " s, " << static_cast<long>(totals.stored / std::max(seconds, 1e-3))
+    std::cout << "stored " << totals.stored << ", failed " << totals.failed << ", skipped "
+              << skipped << " not DICOM (" << std::fixed << std::setprecision(1)
+              << totals.bytes / 1e6 << " MB in " << std::fixed << std::setprecision(2) << seconds
+              << " s, " << static_cast<long>(totals.stored / std::max(seconds, 1e-3))
               << " instances/s, " << (totals.bytes / 1e6) / std::max(seconds, 1e-3) << " MB/s) to "
               << args->to << "\n";
-    if (totals.failed != 0 || totals.stored == 0) ExitCode() = 1;
+    if (totals.failed != 0 || files.empty()) ExitCode() = 1;
   });
 }
 

@@ -1,5 +1,7 @@
 #include "net/transport/client.h"
 
+#include <openssl/err.h>
+
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <deque>
@@ -208,6 +210,13 @@ struct ClientAssociation::Impl : dimse::MessageHandler {
       if (read_error) {
         BASTION_RETURN_IF_ERROR(Execute(machine.OnTransportClosed()));
         closed = true;
+        // A TLS alert arrives on the first read after a handshake that looked fine (TLS 1.3
+        // sends the server's verdict on our certificate then): say so rather than "aborted".
+        if (read_error.category() == asio::error::get_ssl_category() ||
+            ERR_GET_LIB(static_cast<unsigned long>(read_error.value())) == ERR_LIB_SSL) {
+          failure = "the peer ended the TLS connection (" + read_error.message() +
+                    "): does it require a client certificate (--cert/--key), or not trust ours?";
+        }
         continue;
       }
       framer.Feed(std::span<const std::uint8_t>(buffer.data(), n));
