@@ -68,8 +68,12 @@ Result<std::unique_ptr<Ingest>> Archive::Begin(IncomingInstance incoming) {
   dicom::VectorSink header;
   BASTION_RETURN_IF_ERROR(dicom::WritePart10Header(meta, header));
   BASTION_RETURN_IF_ERROR(blob->Write(header.out));
-  return std::unique_ptr<Ingest>(new Ingest(*this, std::move(incoming), std::move(blob),
-                                            header.out.size(), Sha256Of(header.out)));
+  auto ingest = std::unique_ptr<Ingest>(new Ingest(*this, std::move(incoming), std::move(blob),
+                                                   header.out.size(), Sha256Of(header.out)));
+  ingest->max_bytes_ = ts->endian == Endian::kBig ? std::min(policy_.max_instance_bytes,
+                                                             policy_.max_big_endian_instance_bytes)
+                                                  : policy_.max_instance_bytes;
+  return ingest;
 }
 
 Ingest::Ingest(Archive& archive, IncomingInstance incoming,
@@ -86,9 +90,13 @@ Status Ingest::Write(std::span<const std::uint8_t> bytes) {
   if (failed_) return Status::Internal("write after a failed write");
   data_bytes_ += bytes.size();
   Status st = Status::Ok();
-  if (data_bytes_ > archive_.policy_.max_instance_bytes) {
-    st = Status::LimitExceeded("the instance is larger than storage.max_instance_bytes (" +
-                               std::to_string(archive_.policy_.max_instance_bytes) + " bytes)");
+  if (data_bytes_ > max_bytes_) {
+    st = Status::LimitExceeded(
+        "the instance is larger than " +
+        std::string(max_bytes_ == archive_.policy_.max_instance_bytes
+                        ? "storage.max_instance_bytes"
+                        : "storage.max_big_endian_instance_bytes (big endian)") +
+        " (" + std::to_string(max_bytes_) + " bytes)");
   } else if (data_bytes_ >= next_space_check_) {
     next_space_check_ = data_bytes_ + kSpaceCheckInterval;
     st = archive_.CheckSpace(data_bytes_);

@@ -40,7 +40,10 @@ struct IngestPolicy {
   std::uint64_t max_instance_bytes = 4ull << 30;
   std::uint64_t max_archive_bytes = 0;             // 0: no limit
   std::uint64_t min_free_disk_bytes = 1ull << 30;  // refuse when less would remain
-  dicom::ReadOptions read;                         // limits and accepted deviations
+  // Explicit VR Big Endian (retired since 2004): its binary values must be byte-swapped, hence
+  // copied, to be read back, so memory would grow with the instance; such instances are capped.
+  std::uint64_t max_big_endian_instance_bytes = 64ull << 20;
+  dicom::ReadOptions read;  // limits and accepted deviations
 };
 
 // What the sender announced about the instance, and who it is.
@@ -83,6 +86,7 @@ class Ingest {
   std::string meta_sha256_;
   store::Sha256 data_hash_;
   std::uint64_t data_bytes_ = 0;
+  std::uint64_t max_bytes_ = 0;  // the size limit that applies to this transfer syntax
   std::uint64_t next_space_check_ = 0;
   bool failed_ = false;
 };

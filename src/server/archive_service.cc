@@ -49,6 +49,7 @@ ArchiveService::~ArchiveService() {
 archive::IngestPolicy IngestPolicyFrom(const StorageConfig& s) {
   archive::IngestPolicy p;
   p.max_instance_bytes = s.max_instance_bytes;
+  p.max_big_endian_instance_bytes = s.max_big_endian_instance_bytes;
   p.max_archive_bytes = s.max_archive_bytes;
   p.min_free_disk_bytes = s.min_free_disk_bytes;
   p.read.limits.max_total_size = s.max_instance_bytes + (1u << 20);

@@ -171,6 +171,7 @@ Result<Config> LoadConfig(const std::string& data_dir) {
     t.Get("max_archive_bytes", st.max_archive_bytes);
     t.Get("min_free_disk_bytes", st.min_free_disk_bytes);
     t.Get("max_instance_bytes", st.max_instance_bytes);
+    t.Get("max_big_endian_instance_bytes", st.max_big_endian_instance_bytes);
     t.Get("ingest_threads", st.ingest_threads);
     t.Get("accept_odd_lengths", st.accept_odd_lengths);
     t.Get("accept_unordered_tags", st.accept_unordered_tags);
@@ -302,6 +303,7 @@ std::string RenderInitialConfig(const std::string& ae_title, std::uint16_t dicom
        "max_archive_bytes = 0              # 0 = no limit; beyond it C-STORE answers 0xA700\n"
        "min_free_disk_bytes = 1073741824   # keep this much disk free (0xA700 below it)\n"
        "max_instance_bytes = 4294967296\n"
+       "max_big_endian_instance_bytes = 67108864  # retired big endian syntax: values are copied\n"
        "ingest_threads = 2                 # fsync, validation and index commits\n"
        "# Deviations tolerated in received data sets (stored unchanged, logged):\n"
        "accept_odd_lengths = true\n"

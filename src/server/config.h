@@ -73,6 +73,7 @@ struct StorageConfig {
   std::uint64_t max_archive_bytes = 0;             // 0: no limit
   std::uint64_t min_free_disk_bytes = 1ull << 30;  // below this, C-STORE answers 0xA700
   std::uint64_t max_instance_bytes = 4ull << 30;
+  std::uint64_t max_big_endian_instance_bytes = 64ull << 20;  // those are copied to be read
   std::uint32_t ingest_threads = 2;  // fsync, validation and index commits run here
   // Tolerated deviations of received data sets (stored as received; each is logged).
   bool accept_odd_lengths = true;

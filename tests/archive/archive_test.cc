@@ -237,6 +237,22 @@ TEST_F(ArchiveTest, InstanceSizeLimitStopsTheWriteAndKeepsNothing) {
   ExpectNothingStored();
 }
 
+TEST_F(ArchiveTest, BigEndianInstancesHaveTheirOwnLowerCap) {
+  policy_.max_big_endian_instance_bytes = 4096;  // their values are copied to be read back
+  Reopen();
+  auto big_endian = dicom::EncodeDataSet(Instance("1.2.3.1"), dicom::ExplicitVrBigEndian(),
+                                         dicom::ExplicitVrLittleEndian());
+  ASSERT_TRUE(big_endian.ok());
+  auto result = Store("1.2.3.1", *big_endian, "1.2.840.10008.1.2.2");
+  EXPECT_EQ(result.status().code(), StatusCode::kLimitExceeded);
+  EXPECT_NE(result.status().message().find("big endian"), std::string::npos);
+  ExpectNothingStored();
+  // Below the cap they are stored like any other.
+  policy_.max_big_endian_instance_bytes = 1u << 20;
+  Reopen();
+  EXPECT_TRUE(Store("1.2.3.1", *big_endian, "1.2.840.10008.1.2.2").ok());
+}
+
 TEST_F(ArchiveTest, ImportsAPart10FileLikeACStore) {
   const fs::path file = root_ / "in.dcm";
   {
