@@ -37,6 +37,8 @@ void RegisterServeCommand(CLI::App& app) {
     const auto& config = (*server)->config();
     std::cout << "bastion serve: " << config.dicom.ae_title << " listening for DICOM over TLS on "
               << config.dicom.bind_address << ":" << (*server)->tls_port() << std::endl;
+    std::cout << "bastion serve: archive in " << config.storage.objects_dir << ", index "
+              << config.storage.index_file << std::endl;
     int received = 0;
     sigwait(&signals, &received);
     std::cout << "bastion serve: stopping (signal " << received << ")" << std::endl;

@@ -112,8 +112,10 @@ Result<InitResult> InitDataDir(const InitOptions& options) {
     request.dns_names = {HostName(), "localhost"};
     for (const std::string& h : options.extra_hostnames) request.dns_names.push_back(h);
     request.ip_addresses = {"127.0.0.1", "::1"};
+    // Both uses: the server is the TLS server for its callers and the TLS client of its own
+    // outgoing associations (bastion store, and C-MOVE sub-operations), under one identity.
     request.server = true;
-    request.client = false;
+    request.client = true;
     BASTION_ASSIGN_OR_RETURN(auto server, security::IssueCertificate(ca, request));
     BASTION_RETURN_IF_ERROR(WritePublicFile(result.ca_certificate_file, ca.certificate_pem));
     BASTION_RETURN_IF_ERROR(

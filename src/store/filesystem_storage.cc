@@ -14,6 +14,7 @@ namespace bastion::store {
 namespace {
 
 constexpr std::size_t kBufferBytes = 256 * 1024;
+constexpr std::size_t kDirectWriteBytes = 64 * 1024;
 
 std::string Errno(const std::string& what, const std::string& path) {
   return what + " " + path + ": " + std::strerror(errno);
@@ -70,11 +71,11 @@ void PendingBlob::Discard() {
   }
 }
 
-Status PendingBlob::Flush() {
+Status PendingBlob::WriteAll(std::span<const std::uint8_t> bytes) {
   if (fd_ < 0) return Status::Internal("write to a closed blob");
   std::size_t done = 0;
-  while (done < buffer_.size()) {
-    const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
       return IoError("cannot write", temp_path_);
@@ -86,19 +87,25 @@ Status PendingBlob::Flush() {
   (void)::sync_file_range(fd_, static_cast<off_t>(written_), static_cast<off_t>(done),
                           SYNC_FILE_RANGE_WRITE);
   written_ += done;
+  return Status::Ok();
+}
+
+Status PendingBlob::Flush() {
+  if (buffer_.empty()) return Status::Ok();
+  BASTION_RETURN_IF_ERROR(WriteAll(buffer_));
   buffer_.clear();
   return Status::Ok();
 }
 
 Status PendingBlob::Write(std::span<const std::uint8_t> bytes) {
   size_ += bytes.size();
-  if (buffer_.size() + bytes.size() > kBufferBytes) {
+  // Large pieces (a PDV of a data set is typically 16 KiB to 1 MiB) go straight to the kernel;
+  // only small ones are gathered, so that each write(2) carries at least 64 KiB.
+  if (bytes.size() >= kDirectWriteBytes) {
     BASTION_RETURN_IF_ERROR(Flush());
-    if (bytes.size() >= kBufferBytes) {
-      buffer_.assign(bytes.begin(), bytes.end());
-      return Flush();
-    }
+    return WriteAll(bytes);
   }
+  if (buffer_.size() + bytes.size() > kBufferBytes) BASTION_RETURN_IF_ERROR(Flush());
   buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
   return Status::Ok();
 }

@@ -46,6 +46,7 @@ class PendingBlob {
 
  private:
   friend class FilesystemStorage;
+  Status WriteAll(std::span<const std::uint8_t> bytes);
   PendingBlob(BlobId id, int fd, std::string temp_path, std::string final_path,
               std::string final_dir);
 

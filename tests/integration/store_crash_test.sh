@@ -112,6 +112,13 @@ storescu -aet STORESCU -aec BASTION -to 60 127.0.0.1 "$port" small*.dcm big.dcm 
 check_rc "after the crashes every instance is stored" test "$(instances)" = 41
 check_rc "the archive is consistent at the end" archive_consistent
 
+# 4. `bastion store --dir DIR --to PEER`: a registered peer's address from the registry, the
+# server's own AE title, certificate and CA over TLS (here the server sends to itself).
+"$bastion" peer add --dir "$dir" BASTION --host 127.0.0.1 --port "$tls_port" --role modality >/dev/null
+sleep 2.5  # the running server reloads the registry within two seconds
+check_rc "bastion store --dir --to a registered peer, over TLS as the server itself" \
+  "$bastion" store --dir "$dir" --to BASTION small00.dcm
+
 kill "$server_pid" 2>/dev/null
 wait "$server_pid" 2>/dev/null
 server_pid=""

@@ -18,6 +18,9 @@ using tcp = asio::ip::tcp;
 // The executor of an accepted socket: a strand, so every handler of one connection is serialised.
 using Strand = asio::any_io_executor;
 
+// The read buffer of a connection that streams (see Session::read_buffer_).
+constexpr std::size_t kStreamingReadBuffer = 256 * 1024;
+
 // Counts connections in total and per address; a Ticket releases its slot when destroyed.
 class Admission {
  public:
@@ -205,6 +208,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
             return;
           }
           self->logic_->OnData(*self, std::span<const std::uint8_t>(self->read_buffer_.data(), n));
+          // Not while a read is outstanding (OnData may have resumed reading): it uses the buffer.
+          if (n == self->read_buffer_.size() && n < kStreamingReadBuffer && !self->reading_) {
+            self->read_buffer_.resize(kStreamingReadBuffer);
+          }
           // OnData may have paused and resumed reading, which already started the next read:
           // a second one outstanding would deliver bytes out of order.
           if (!self->closed_ && !self->closing_ && !self->paused_ && !self->reading_) {
@@ -253,8 +260,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::shared_ptr<Session> keepalive_;
   asio::steady_timer artim_, idle_, pdu_, custom_, handshake_;
   std::uint64_t timer_generation_[4] = {0, 0, 0, 0};
-  // 16 KiB: one TLS record; idle connections cost little (500 idle associations, issue 3).
-  std::array<std::uint8_t, 16 * 1024> read_buffer_{};
+  // 16 KiB (one TLS record) while a connection is quiet (hundreds of idle associations cost
+  // little); a read that fills it means a stream (a C-STORE data set), and the buffer grows once to
+  // 256 KiB so that a 1 MiB PDU takes 4 reads instead of 64.
+  std::vector<std::uint8_t> read_buffer_ = std::vector<std::uint8_t>(16 * 1024);
   std::deque<std::vector<std::uint8_t>> writes_;
   bool reading_ = false;
   bool paused_ = false;
