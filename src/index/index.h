@@ -16,6 +16,7 @@
 
 #include "base/status.h"
 #include "index/instance_record.h"
+#include "index/query.h"
 
 namespace bastion::index {
 
@@ -67,6 +68,10 @@ class Index {
   virtual Result<std::vector<std::string>> Tombstones() = 0;
   virtual Status ForgetTombstones(const std::vector<std::string>& blob_ids) = 0;
   virtual Result<bool> HasBlob(std::string_view blob_id) = 0;
+  // Runs a C-FIND query: one data set per match with the query's return keys (values the index
+  // holds; other keys empty) and the Query/Retrieve Level, at most options.max_results + 1 of
+  // them (one more than the cap tells the caller the cap was reached).
+  virtual Result<std::vector<dicom::DataSet>> Find(const Query& query) = 0;
 };
 
 }  // namespace bastion::index

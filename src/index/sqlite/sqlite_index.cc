@@ -6,20 +6,15 @@
 
 #include "base/utc_time.h"
 #include "index/sqlite/migrations.h"
+#include "index/sqlite/statement.h"
 
 namespace bastion::index {
 
-namespace {
+using sqlite::ResetOnExit;
+using sqlite::SqlError;
+using sqlite::Stmt;
 
-Status SqlError(sqlite3* db, const std::string& what) {
-  const int code = sqlite3_errcode(db);
-  std::string msg = "index: " + what + ": " + sqlite3_errmsg(db);
-  if (code == SQLITE_FULL) return Status::LimitExceeded(msg + " (the disk is full)");
-  if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
-    return Status::Unavailable(msg + " (another process holds the index)");
-  }
-  return Status::Internal(msg);
-}
+namespace {
 
 Status Exec(sqlite3* db, const char* sql) {
   char* err = nullptr;
@@ -31,72 +26,6 @@ Status Exec(sqlite3* db, const char* sql) {
   }
   return Status::Ok();
 }
-
-// A prepared statement, reset after each use.
-class Stmt {
- public:
-  Stmt() = default;
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  ~Stmt() { sqlite3_finalize(s_); }
-
-  Status Prepare(sqlite3* db, const char* sql) {
-    db_ = db;
-    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) != SQLITE_OK) {
-      return SqlError(db, std::string("preparing ") + sql);
-    }
-    return Status::Ok();
-  }
-  Stmt& Bind(int i, std::string_view text) {
-    sqlite3_bind_text(s_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& Bind(int i, std::int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  Stmt& Bind(int i, const std::optional<std::int64_t>& v) {
-    if (v) {
-      sqlite3_bind_int64(s_, i, *v);
-    } else {
-      sqlite3_bind_null(s_, i);
-    }
-    return *this;
-  }
-  // SQLITE_ROW -> true, SQLITE_DONE -> false.
-  Result<bool> Step() {
-    const int rc = sqlite3_step(s_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return SqlError(db_, std::string("running ") + sqlite3_sql(s_));
-  }
-  Status Run() {
-    auto r = Step();
-    Reset();
-    return r.ok() ? Status::Ok() : r.status();
-  }
-  void Reset() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  std::string Text(int col) const {
-    const auto* p = sqlite3_column_text(s_, col);
-    return p != nullptr ? std::string(reinterpret_cast<const char*>(p),
-                                      static_cast<std::size_t>(sqlite3_column_bytes(s_, col)))
-                        : std::string();
-  }
-  std::int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
-
- private:
-  sqlite3* db_ = nullptr;
-  sqlite3_stmt* s_ = nullptr;
-};
-
-// Resets a statement when a scope ends, whatever path leaves it.
-struct ResetOnExit {
-  Stmt& stmt;
-  ~ResetOnExit() { stmt.Reset(); }
-};
 
 constexpr const char* kInstanceColumns =
     "i.sop_instance_uid, i.sop_class_uid, st.study_uid, se.series_uid, p.patient_id, p.issuer, "
@@ -164,6 +93,9 @@ Result<std::unique_ptr<SqliteIndex>> SqliteIndex::Open(const std::string& path,
   BASTION_RETURN_IF_ERROR(Exec(
       db, options.synchronous == "full" ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
   BASTION_RETURN_IF_ERROR(Exec(db, "PRAGMA foreign_keys=ON"));
+  // LIKE is case-sensitive as PS3.4 C.2.2.2.4 wildcards are; case-insensitive person-name
+  // matching lower()s both sides explicitly (sqlite_find.cc).
+  BASTION_RETURN_IF_ERROR(Exec(db, "PRAGMA case_sensitive_like=ON"));
   BASTION_RETURN_IF_ERROR(
       Exec(db,
            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER "

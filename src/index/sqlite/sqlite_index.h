@@ -41,6 +41,7 @@ class SqliteIndex final : public Index {
   Result<std::vector<std::string>> Tombstones() override;
   Status ForgetTombstones(const std::vector<std::string>& blob_ids) override;
   Result<bool> HasBlob(std::string_view blob_id) override;
+  Result<std::vector<dicom::DataSet>> Find(const Query& query) override;  // sqlite_find.cc
 
   struct Statements;
 

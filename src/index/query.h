@@ -1,0 +1,70 @@
+// C-FIND query model (PS3.4 C.2.2.2, C.4.1): what a query identifier asks the index for, built
+// from the identifier data set and run by an Index backend. The same model will serve QIDO-RS.
+//
+// Matching kinds: universal (empty value), single value, wildcard (`*` and `?`; any SQL
+// metacharacter in the value is matched literally), range (dates and times, `a-b`, `-b`, `a-`),
+// and lists of UIDs (`\`-separated). Person names may match case-insensitively (an option).
+// Keys the index does not hold are returned empty (PS3.4 C.2.2.1.3 allows an SCP to not
+// support matching on optional keys).
+// Thread-safety: values and stateless functions.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "dicom/data_set.h"
+
+namespace bastion::index {
+
+enum class QueryLevel : std::uint8_t { kPatient, kStudy, kSeries, kImage };
+
+// "PATIENT", "STUDY", "SERIES", "IMAGE" (Query/Retrieve Level, (0008,0052)).
+Result<QueryLevel> ParseQueryLevel(std::string_view text);
+std::string_view QueryLevelName(QueryLevel level);
+
+enum class MatchKind : std::uint8_t { kSingleValue, kWildcard, kRange, kUidList };
+
+struct KeyMatch {
+  dicom::Tag tag;
+  MatchKind kind = MatchKind::kSingleValue;
+  std::string value;              // single value or wildcard pattern
+  std::string low, high;          // range bounds; empty = open
+  std::vector<std::string> uids;  // list of UIDs
+};
+
+struct QueryOptions {
+  bool case_insensitive_person_names = true;
+  std::size_t max_results = 10000;  // the cap on matches one query returns
+};
+
+struct Query {
+  QueryLevel level = QueryLevel::kStudy;
+  std::vector<dicom::Tag> return_keys;  // every key of the identifier, in tag order
+  std::vector<KeyMatch> matches;        // the keys with a value to match
+  QueryOptions options;
+};
+
+// Builds the query for `level` from a C-FIND identifier. Malformed for an invalid range or a
+// key above `level`'s hierarchy that carries a non-unique match in a way PS3.4 forbids.
+Result<Query> BuildQuery(QueryLevel level, const dicom::DataSet& identifier,
+                         const QueryOptions& options = {});
+
+// What the index knows about an attribute used in queries: its level, VR and how it matches.
+struct QueryAttribute {
+  dicom::Tag tag;
+  QueryLevel level;
+  dicom::Vr vr;
+  std::string_view column;  // backend-neutral name ("study.study_date"); see the backends
+  bool matchable;           // false: return-only (counts, modalities in study)
+};
+// nullptr when the index holds no such attribute.
+const QueryAttribute* FindQueryAttribute(dicom::Tag tag);
+std::span<const QueryAttribute> QueryAttributes();
+
+// The unique key of a level: Patient ID, Study/Series Instance UID, SOP Instance UID.
+dicom::Tag UniqueKey(QueryLevel level);
+
+}  // namespace bastion::index
