@@ -7,6 +7,7 @@
 //   bastion index stats|list --dir DIR [--study UID] [--json]
 #include <unistd.h>
 
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -20,6 +21,15 @@
 namespace bastion::cli {
 
 namespace {
+
+// True when the file has the Part 10 "DICM" prefix after its preamble (PS3.10 7.1): anything else
+// beside the images (a manifest, a README) is skipped rather than counted as a failure.
+bool LooksLikePart10(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[132] = {};
+  in.read(head, sizeof head);
+  return in.gcount() == sizeof head && std::string_view(head + 128, 4) == "DICM";
+}
 
 std::string LocalUser() { return "local administrator (uid " + std::to_string(::getuid()) + ")"; }
 
@@ -55,12 +65,17 @@ void RegisterImport(CLI::App& app) {
     std::vector<std::string> errors;
     const auto files = CollectFiles(args->inputs, errors);
     for (const auto& e : errors) std::cerr << "bastion import: " << e << "\n";
-    std::uint64_t stored = 0, identical = 0, failed = errors.size();
+    std::uint64_t stored = 0, identical = 0, skipped = 0, failed = errors.size();
     std::set<std::string> studies;
     ProgressLine progress("imported", files.size());
     const std::string user = LocalUser();
     for (std::size_t i = 0; i < files.size(); ++i) {
       progress.Update(i);
+      if (!LooksLikePart10(files[i])) {
+        std::cerr << "\nbastion import: " << files[i] << ": skipped: not a DICOM Part 10 file\n";
+        ++skipped;
+        continue;
+      }
       auto result = opened->service->archive->ImportFile(files[i], user);
       if (!result.ok()) {
         std::cerr << "\nbastion import: " << files[i] << ": " << result.status().message() << "\n";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "dicom/charset.h"
 #include "dicom/tag.h"
 
 namespace bastion::index {
@@ -105,6 +106,12 @@ Result<Query> BuildQuery(QueryLevel level, const dicom::DataSet& identifier,
   Query q;
   q.level = level;
   q.options = options;
+  // The index holds text as UTF-8: keys are decoded from the identifier's character set.
+  auto charset = dicom::CharacterSet::FromDataSet(identifier);
+  if (!charset.ok()) {
+    return Status::Malformed("the identifier's Specific Character Set: " +
+                             charset.status().message());
+  }
   for (const dicom::Element& e : identifier.elements()) {
     if (e.tag.group == 0x0008 && (e.tag.element == 0x0052 || e.tag.element == 0x0005)) continue;
     if (e.tag.group == 0x0000 || e.tag.group == 0x0002) continue;
@@ -115,6 +122,15 @@ Result<Query> BuildQuery(QueryLevel level, const dicom::DataSet& identifier,
     if (a->level > level) continue;  // a key below the query level is not matched
     auto text = identifier.GetString(e.tag);
     if (!text || text->empty()) continue;  // universal matching
+    if (a->vr == Vr::kPN || a->vr == Vr::kLO || a->vr == Vr::kSH) {
+      const auto* bytes = reinterpret_cast<const std::uint8_t*>(text->data());
+      auto decoded = charset->Decode(std::span<const std::uint8_t>(bytes, text->size()), a->vr);
+      if (!decoded.ok()) {
+        return Status::Malformed("the value of " + e.tag.ToString() +
+                                 " does not decode: " + decoded.status().message());
+      }
+      text = *std::move(decoded);
+    }
     KeyMatch m;
     m.tag = e.tag;
     if (a->vr == Vr::kUI) {

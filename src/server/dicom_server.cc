@@ -11,6 +11,7 @@
 #include "security/lockout.h"
 #include "server/association_gate.h"
 #include "server/dicom_session.h"
+#include "server/find_service.h"
 
 namespace bastion::server {
 
@@ -101,6 +102,10 @@ Result<std::vector<std::string>> DicomServer::Start() {
   // transfer syntax we can store as received.
   for (const std::string& sop_class : dicom::StorageSopClasses()) {
     local.syntaxes.push_back({sop_class, dicom::AllTransferSyntaxes(), false});
+  }
+  // Query: Patient Root and Study Root C-FIND (PS3.4 C.6.1, C.6.2).
+  for (const char* model : {kPatientRootFind, kStudyRootFind}) {
+    local.syntaxes.push_back({model, config.dicom.transfer_syntaxes, false});
   }
   for (const std::string& sop_class : config.storage.extra_sop_classes) {
     local.syntaxes.push_back({sop_class, dicom::AllTransferSyntaxes(), false});

@@ -256,10 +256,11 @@ void DicomSession::ApplyDecision(AdmissionDecision decision) {
   if (!closed_) connection_->ResumeReading();
 }
 
-void DicomSession::SendMessage(std::uint8_t context_id, const dicom::DataSet& command) {
+void DicomSession::SendMessage(std::uint8_t context_id, const dicom::DataSet& command,
+                               std::span<const std::uint8_t> data_set) {
   const auto bytes = dimse::EncodeCommand(command);
   const std::uint32_t peer_max = admitted_->negotiation.association.peer_max_pdu_length;
-  for (auto& pdata : dimse::FragmentMessage(context_id, bytes, {}, peer_max)) {
+  for (auto& pdata : dimse::FragmentMessage(context_id, bytes, data_set, peer_max)) {
     Execute(machine_.SendData(std::move(pdata)));
   }
 }
@@ -277,7 +278,7 @@ Status DicomSession::OnCommand(std::uint8_t context_id, dimse::Command command) 
                                                         : dimse::status::kRefusedNotAuthorized));
     return Status::Ok();
   }
-  if (store_ || completing_store_) {
+  if (store_ || find_ || completing_store_) {
     // We negotiate an asynchronous operations window of 1 (PS3.7 D.3.3.3).
     AbortAsProvider("a request arrived before the previous C-STORE was answered");
     return Status::Ok();
@@ -285,6 +286,11 @@ Status DicomSession::OnCommand(std::uint8_t context_id, dimse::Command command) 
   if (field == static_cast<std::uint16_t>(dimse::CommandField::kCStoreRq)) {
     discard_data_set_ = false;
     BeginStore(context_id, command);
+    return Status::Ok();
+  }
+  if (field == static_cast<std::uint16_t>(dimse::CommandField::kCFindRq)) {
+    discard_data_set_ = false;
+    BeginFind(context_id, command);
     return Status::Ok();
   }
   if (field == static_cast<std::uint16_t>(dimse::CommandField::kCCancelRq)) {
@@ -303,6 +309,20 @@ Status DicomSession::OnCommand(std::uint8_t context_id, dimse::Command command) 
 
 Status DicomSession::OnDataSetFragment(std::uint8_t, std::span<const std::uint8_t> bytes,
                                        bool last) {
+  if (find_) {
+    if (find_->refusal == 0) {
+      if (find_->identifier.size() + bytes.size() > context_->find_limits.max_identifier_bytes) {
+        find_->refusal = dimse::status::kCannotUnderstand;
+        find_->comment = "the identifier is longer than " +
+                         std::to_string(context_->find_limits.max_identifier_bytes) + " bytes";
+        find_->identifier.clear();
+      } else {
+        find_->identifier.insert(find_->identifier.end(), bytes.begin(), bytes.end());
+      }
+    }
+    if (last) RunFind();
+    return Status::Ok();
+  }
   if (!store_) {
     // The data set of a request we do not serve: dropped as it arrives.
     if (last) discard_data_set_ = false;
@@ -448,6 +468,89 @@ void DicomSession::AuditStoredInstances() {
   event.description = "received " + std::to_string(stored_instances_) + " instance(s) by C-STORE";
   context_->audit->Emit(event);
   stored_instances_ = 0;
+}
+
+void DicomSession::BeginFind(std::uint8_t context_id, const dimse::Command& command) {
+  PendingFind find;
+  find.context_id = context_id;
+  find.message_id = command.message_id().value_or(0);
+  find.sop_class_uid = command.affected_sop_class_uid().value_or("");
+  const auto* context = admitted_->negotiation.association.FindContext(context_id);
+  if (admitted_->permissions.count(security::Permission::kQuery) == 0) {
+    find.refusal = dimse::status::kRefusedNotAuthorized;
+    find.comment = "this identity may not query";
+  } else if (context_->archive == nullptr) {
+    find.refusal = dimse::status::kSopClassNotSupported;
+    find.comment = "this server has no archive to query";
+  } else if (context == nullptr || context->abstract_syntax != find.sop_class_uid ||
+             (find.sop_class_uid != kPatientRootFind && find.sop_class_uid != kStudyRootFind)) {
+    find.refusal = dimse::status::kSopClassNotSupported;
+    find.comment = "not a C-FIND information model this server offers";
+  } else if (!command.has_data_set()) {
+    find.refusal = dimse::status::kCannotUnderstand;
+    find.comment = "C-FIND-RQ without an identifier";
+  }
+  find_ = std::move(find);
+  if (!command.has_data_set()) RunFind();
+}
+
+// The query runs on the ingest pool (it reads the index, which can take milliseconds on a
+// large archive), then every match is sent from the strand as a pending response.
+void DicomSession::RunFind() {
+  if (find_->refusal != 0) {
+    SendFindFinal(find_->refusal, find_->comment);
+    return;
+  }
+  const auto* context = admitted_->negotiation.association.FindContext(find_->context_id);
+  const auto ts = dicom::FindTransferSyntax(context->transfer_syntax);
+  auto query =
+      ParseFindIdentifier(find_->sop_class_uid, find_->identifier, *ts, context_->find_limits);
+  if (!query.ok()) {
+    SendFindFinal(dimse::status::kCannotUnderstand, query.status().message());
+    return;
+  }
+  completing_store_ = true;
+  connection_->PauseReading();
+  auto poster = connection_->MakePoster();
+  boost::asio::post(*context_->ingest_pool, [index = &context_->archive->index(),
+                                             query = std::move(query).value(), poster, ts = *ts,
+                                             this]() mutable {
+    auto rows = index->Find(query);
+    poster([this, rows = std::move(rows), ts, cap = query.options.max_results]() mutable {
+      completing_store_ = false;
+      if (!rows.ok()) {
+        SendFindFinal(dimse::status::kProcessingFailure, rows.status().message());
+      } else if (rows->size() > cap) {
+        SendFindFinal(dimse::status::kOutOfResources,
+                      "more than " + std::to_string(cap) + " matches: narrow the query");
+      } else {
+        for (dicom::DataSet& match : *rows) {
+          auto bytes = EncodeFindMatch(std::move(match), ts);
+          if (!bytes.ok() || closed_) continue;
+          SendMessage(find_->context_id,
+                      dimse::MakeResponse(dimse::CommandField::kCFindRsp, find_->message_id,
+                                          find_->sop_class_uid, "", dimse::status::kPending, true),
+                      *bytes);
+        }
+        SendFindFinal(dimse::status::kSuccess, "");
+      }
+      if (closed_) return;
+      connection_->ResumeReading();
+      DrainFramer();
+    });
+  });
+}
+
+void DicomSession::SendFindFinal(std::uint16_t status, std::string error_comment) {
+  PendingFind find = std::move(*find_);
+  find_.reset();
+  if (closed_) return;
+  dicom::DataSet response = dimse::MakeResponse(dimse::CommandField::kCFindRsp, find.message_id,
+                                                find.sop_class_uid, "", status);
+  if (!error_comment.empty()) {
+    response.SetString(dicom::Tag{0x0000, 0x0902}, dicom::Vr::kLO, error_comment.substr(0, 64));
+  }
+  SendMessage(find.context_id, response);
 }
 
 }  // namespace bastion::server

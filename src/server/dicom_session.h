@@ -22,6 +22,7 @@
 #include "net/ul/association_machine.h"
 #include "security/lockout.h"
 #include "server/association_gate.h"
+#include "server/find_service.h"
 
 namespace bastion::server {
 
@@ -38,7 +39,8 @@ struct SessionContext {
   audit::AuditSink* audit = nullptr;
   boost::asio::thread_pool* decision_pool = nullptr;  // password hashing runs here
   archive::Archive* archive = nullptr;                // C-STORE SCP; nullptr: refused
-  boost::asio::thread_pool* ingest_pool = nullptr;    // fsync, validation, index commits
+  boost::asio::thread_pool* ingest_pool = nullptr;    // fsync, validation, index work
+  FindLimits find_limits;
   net::pdu::PduLimits pdu_limits;
   net::dimse::CommandLimits command_limits;
   SessionTimeouts timeouts;
@@ -66,6 +68,9 @@ class DicomSession final : public net::transport::ConnectionLogic,
   void FinishStore();
   void SendStoreResponse(std::uint16_t status, std::string error_comment);
   void AuditStoredInstances();
+  void BeginFind(std::uint8_t context_id, const net::dimse::Command& command);
+  void RunFind();
+  void SendFindFinal(std::uint16_t status, std::string error_comment);
   static std::uint16_t StoreStatusFor(const Status& st);
 
   void Execute(net::ul::Effects effects);
@@ -80,7 +85,8 @@ class DicomSession final : public net::transport::ConnectionLogic,
   // Applies a decision now, or after `delay` when the address has been failing.
   void Deliver(AdmissionDecision decision, std::chrono::milliseconds delay);
   void ApplyDecision(AdmissionDecision decision);
-  void SendMessage(std::uint8_t context_id, const dicom::DataSet& command);
+  void SendMessage(std::uint8_t context_id, const dicom::DataSet& command,
+                   std::span<const std::uint8_t> data_set = {});
   void AbortAsProvider(const std::string& why);
   void UpdatePduTimer();
 
@@ -105,7 +111,18 @@ class DicomSession final : public net::transport::ConnectionLogic,
     std::string comment;
   };
   std::optional<PendingStore> store_;
-  bool completing_store_ = false;  // reading paused while the ingest pool finishes it
+  // The C-FIND in progress: its identifier is gathered (bounded), then the query runs on the
+  // ingest pool and the matches are sent as pending responses.
+  struct PendingFind {
+    std::uint8_t context_id = 0;
+    std::uint16_t message_id = 0;
+    std::string sop_class_uid;
+    std::vector<std::uint8_t> identifier;
+    std::uint16_t refusal = 0;
+    std::string comment;
+  };
+  std::optional<PendingFind> find_;
+  bool completing_store_ = false;  // reading paused while the ingest pool works for us
   std::uint64_t stored_instances_ = 0;
   std::vector<std::string> stored_studies_;  // for the audit event, bounded
   bool pdu_timer_running_ = false;

@@ -122,6 +122,16 @@ TEST_F(QueryCaseTest, ReturnsTheRequestedKeysWithStoredValuesAndEmptyOnesForOthe
   EXPECT_EQ(r.Find(dicom::Tag{0x0008, 0x1090})->length(), 0u);
 }
 
+TEST_F(QueryCaseTest, KeysAreDecodedFromTheIdentifiersCharacterSet) {
+  ASSERT_TRUE(index_->AddInstance(FromFixture(LoadCases()["fixture"][5])).ok());  // Müller
+  dicom::DataSet identifier;
+  identifier.SetString(dicom::Tag{0x0008, 0x0005}, dicom::Vr::kCS, "ISO_IR 100");
+  identifier.SetString(dicom::Tag{0x0010, 0x0010}, dicom::Vr::kPN, "M\xFCller^J\xF6rg");
+  auto rows = index_->Find(*BuildQuery(QueryLevel::kPatient, identifier));
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->size(), 1u);
+}
+
 TEST_F(QueryCaseTest, StopsOneRowPastTheCap) {
   const json cases = LoadCases();
   for (const json& row : cases["fixture"]) ASSERT_TRUE(index_->AddInstance(FromFixture(row)).ok());
