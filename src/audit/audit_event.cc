@@ -36,6 +36,8 @@ std::string_view AuditEventTypeName(AuditEventType type) {
       return "import";
     case AuditEventType::kStudyDeleted:
       return "study-deleted";
+    case AuditEventType::kQuery:
+      return "query";
   }
   return "unknown";
 }

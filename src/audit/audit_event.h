@@ -29,6 +29,7 @@ enum class AuditEventType : std::uint8_t {
   kInstancesStored,  // DICOM Instances Transferred (110104), as the receiver
   kImport,           // Import (110107): files loaded from local media
   kStudyDeleted,     // DICOM Study Deleted (110105)
+  kQuery,            // Query (110112), with the query keys
 };
 
 std::string_view AuditEventTypeName(AuditEventType type);

@@ -509,6 +509,24 @@ void DicomSession::RunFind() {
     SendFindFinal(dimse::status::kCannotUnderstand, query.status().message());
     return;
   }
+  if (context_->audit != nullptr) {
+    audit::AuditEvent event;
+    event.type = audit::AuditEventType::kQuery;
+    event.user = admitted_->identity.user;
+    event.peer_ae_title = calling_ae_;
+    event.peer_address = peer_.address + ":" + std::to_string(peer_.port);
+    event.local_ae_title = admitted_->negotiation.association.called_ae_title;
+    event.description = "C-FIND " + std::string(index::QueryLevelName(query->level)) + " " +
+                        (find_->sop_class_uid == kPatientRootFind ? "Patient Root" : "Study Root");
+    for (const index::KeyMatch& m : query->matches) {
+      event.description +=
+          " " + m.tag.ToString() + "=" +
+          (m.kind == index::MatchKind::kRange     ? m.low + "-" + m.high
+           : m.kind == index::MatchKind::kUidList ? std::to_string(m.uids.size()) + " UIDs"
+                                                  : m.value);
+    }
+    context_->audit->Emit(event);
+  }
   completing_store_ = true;
   connection_->PauseReading();
   auto poster = connection_->MakePoster();

@@ -90,4 +90,7 @@ out=$(findscu -S -to 10 +tls modality.key modality.pem +cf "$dir/tls/ca.pem" -ae
 check "a peer without the query permission is refused (0x0124)" "Final Find Response.*(0x124|Not ?Authorized)" "$out"
 check_absent "nothing is returned to it" "Pending" "$out"
 
+check "every query is in the audit log with its keys" "C-FIND STUDY Study Root \\(0010,0020\\)=$p1\",\"event\":\"query\"" \
+  "$(cat "$dir/audit/audit.log")"
+
 summary
