@@ -412,32 +412,25 @@ void DicomSession::FinishStore() {
     SendStoreResponse(store_->refusal, store_->comment);  // copied: store_ is reset there
     return;
   }
-  completing_store_ = true;
-  connection_->PauseReading();
-  auto poster = connection_->MakePoster();
-  boost::asio::post(
-      *context_->ingest_pool, [ingest = std::move(store_->ingest), poster, this]() mutable {
+  OffStrand(
+      [ingest = std::move(store_->ingest)]() mutable {
         auto result = ingest->Finish();
         ingest.reset();
-        // `this` is used only on the strand; the poster drops the task once the connection is gone.
-        poster([this, result = std::move(result)]() mutable {
-          completing_store_ = false;
-          if (result.ok()) {
-            ++stored_instances_;
-            const std::string& study = result->record.study.study_instance_uid;
-            if (stored_studies_.size() < 100 &&
-                std::find(stored_studies_.begin(), stored_studies_.end(), study) ==
-                    stored_studies_.end()) {
-              stored_studies_.push_back(study);
-            }
-            SendStoreResponse(dimse::status::kSuccess, "");
-          } else {
-            SendStoreResponse(StoreStatus(result.status()), result.status().message());
-          }
-          if (closed_) return;
-          connection_->ResumeReading();
-          DrainFramer();
-        });
+        return result;
+      },
+      [this](Result<archive::IngestResult> result) {
+        if (!result.ok()) {
+          SendStoreResponse(StoreStatus(result.status()), result.status().message());
+          return;
+        }
+        ++stored_instances_;
+        const std::string& study = result->record.study.study_instance_uid;
+        if (stored_studies_.size() < 100 &&
+            std::find(stored_studies_.begin(), stored_studies_.end(), study) ==
+                stored_studies_.end()) {
+          stored_studies_.push_back(study);
+        }
+        SendStoreResponse(dimse::status::kSuccess, "");
       });
 }
 
@@ -527,21 +520,21 @@ void DicomSession::RunFind() {
     }
     context_->audit->Emit(event);
   }
-  completing_store_ = true;
-  connection_->PauseReading();
-  auto poster = connection_->MakePoster();
-  boost::asio::post(*context_->ingest_pool, [index = &context_->archive->index(),
-                                             query = std::move(query).value(), poster, ts = *ts,
-                                             this]() mutable {
-    auto rows = index->Find(query);
-    poster([this, rows = std::move(rows), ts, cap = query.options.max_results]() mutable {
-      completing_store_ = false;
-      if (!rows.ok()) {
-        SendFindFinal(dimse::status::kProcessingFailure, rows.status().message());
-      } else if (rows->size() > cap) {
-        SendFindFinal(dimse::status::kOutOfResources,
-                      "more than " + std::to_string(cap) + " matches: narrow the query");
-      } else {
+  OffStrand(
+      [index = &context_->archive->index(), query = std::move(query).value()] {
+        return index->Find(query);
+      },
+      [this, ts = *ts,
+       cap = context_->find_limits.query.max_results](Result<std::vector<dicom::DataSet>> rows) {
+        if (!rows.ok()) {
+          SendFindFinal(dimse::status::kProcessingFailure, rows.status().message());
+          return;
+        }
+        if (rows->size() > cap) {
+          SendFindFinal(dimse::status::kOutOfResources,
+                        "more than " + std::to_string(cap) + " matches: narrow the query");
+          return;
+        }
         for (dicom::DataSet& match : *rows) {
           auto bytes = EncodeFindMatch(std::move(match), ts);
           if (!bytes.ok() || closed_) continue;
@@ -551,12 +544,7 @@ void DicomSession::RunFind() {
                       *bytes);
         }
         SendFindFinal(dimse::status::kSuccess, "");
-      }
-      if (closed_) return;
-      connection_->ResumeReading();
-      DrainFramer();
-    });
-  });
+      });
 }
 
 void DicomSession::SendFindFinal(std::uint16_t status, std::string error_comment) {

@@ -9,6 +9,7 @@
 // Thread-safety: the transport serialises every call for one connection.
 #pragma once
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <memory>
@@ -73,6 +74,27 @@ class DicomSession final : public net::transport::ConnectionLogic,
   void SendFindFinal(std::uint16_t status, std::string error_comment);
   static std::uint16_t StoreStatusFor(const Status& st);
 
+  // Runs `work` on the ingest pool while this association reads nothing, then `then(result)`
+  // on the strand and reading resumes. Used for what may block: fsync, index transactions.
+  // `this` is used only on the strand; the poster drops `then` once the connection is gone.
+  template <typename Work, typename Then>
+  void OffStrand(Work work, Then then) {
+    completing_store_ = true;
+    connection_->PauseReading();
+    auto poster = connection_->MakePoster();
+    boost::asio::post(*context_->ingest_pool, [work = std::move(work), then = std::move(then),
+                                               poster, this]() mutable {
+      auto result = work();
+      poster([this, result = std::move(result), then = std::move(then)]() mutable {
+        completing_store_ = false;
+        then(std::move(result));
+        if (closed_) return;
+        connection_->ResumeReading();
+        DrainFramer();
+      });
+    });
+  }
+
   void Execute(net::ul::Effects effects);
   void Execute(Result<net::ul::Effects> effects);
   void HandleIndication(const net::ul::Indication& indication);
@@ -122,7 +144,7 @@ class DicomSession final : public net::transport::ConnectionLogic,
     std::string comment;
   };
   std::optional<PendingFind> find_;
-  bool completing_store_ = false;  // reading paused while the ingest pool works for us
+  bool completing_store_ = false;  // reading paused while OffStrand work runs
   std::uint64_t stored_instances_ = 0;
   std::vector<std::string> stored_studies_;  // for the audit event, bounded
   bool pdu_timer_running_ = false;
