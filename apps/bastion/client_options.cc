@@ -3,6 +3,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "server/data_dir.h"
+
 namespace bastion::cli {
 
 void AddClientOptions(CLI::App& cmd, ClientArgs& args) {
@@ -69,6 +71,45 @@ Status ParsePeerAddress(const std::string& text, net::transport::ClientOptions& 
   }
   options.port = static_cast<std::uint16_t>(value);
   return Status::Ok();
+}
+
+namespace {
+
+// `--dir DIR --to AE`: the peer's address from the registry; our identity is the server's own
+// (AE title, certificate and key, and the local CA to verify a peer that uses it), unless the
+// command line says otherwise.
+Status ResolveRegisteredPeer(const std::string& dir, const std::string& ae, ClientArgs& args) {
+  if (dir.empty()) {
+    return Status::Malformed("--to " + ae +
+                             " names a registered peer: add --dir DIR, or give AE@HOST:PORT");
+  }
+  BASTION_ASSIGN_OR_RETURN(auto data, server::OpenDataDir(server::AbsoluteDir(dir)));
+  auto peer = data.peers->Find(ae);
+  if (!peer) return Status::NotFound("no peer " + ae + " is registered in " + dir);
+  if (peer->port == 0 || peer->host == "*") {
+    return Status::Malformed("peer " + ae + " has no fixed host and port to send to; register " +
+                             "it with `bastion peer add ... --host HOST --port N`");
+  }
+  auto& c = args.client;
+  c.called_ae_title = peer->ae_title;
+  c.host = peer->host;
+  c.port = peer->port;
+  if (c.calling_ae_title == net::transport::ClientOptions{}.calling_ae_title) {
+    c.calling_ae_title = data.config.dicom.ae_title;
+  }
+  if (c.tls_files.ca_file.empty()) c.tls_files.ca_file = data.config.tls.client_ca_file;
+  if (c.tls_files.certificate_file.empty()) {
+    c.tls_files.certificate_file = data.config.tls.certificate_file;
+    c.tls_files.key_file = data.config.tls.key_file;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ResolvePeer(const std::string& to, const std::string& dir, ClientArgs& args) {
+  return to.find('@') == std::string::npos ? ResolveRegisteredPeer(dir, to, args)
+                                           : ParsePeerAddress(to, args.client);
 }
 
 }  // namespace bastion::cli

@@ -26,6 +26,11 @@ void AddClientOptions(CLI::App& cmd, ClientArgs& args);
 // called AE title must already be in args.client.
 Result<net::transport::ClientOptions> BuildClientOptions(const ClientArgs& args);
 
+// `--to` as AE@HOST:PORT, or the AE title of a peer registered in the data directory `dir`
+// (then host and port come from the registry and, unless given, our AE title, certificate and
+// CA are the server's own).
+Status ResolvePeer(const std::string& to, const std::string& dir, ClientArgs& args);
+
 // "AE@HOST:PORT" (IPv6 hosts in brackets: "AE@[::1]:104").
 Status ParsePeerAddress(const std::string& text, net::transport::ClientOptions& options);
 

@@ -31,6 +31,7 @@ void RegisterCertCommand(CLI::App& app);
 void RegisterServeCommand(CLI::App& app);
 void RegisterEchoCommand(CLI::App& app);
 void RegisterStoreCommand(CLI::App& app);
+void RegisterFindCommand(CLI::App& app);
 void RegisterArchiveCommands(CLI::App& app);
 
 }  // namespace bastion::cli

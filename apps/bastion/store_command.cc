@@ -18,7 +18,6 @@
 #include "dicom/writer.h"
 #include "file_list.h"
 #include "net/dimse/command.h"
-#include "server/data_dir.h"
 
 namespace bastion::cli {
 
@@ -156,36 +155,6 @@ void SendAll(const net::transport::ClientOptions& options, const std::vector<Fil
   }
 }
 
-// `--dir DIR --to AE`: the peer's address from the registry; our identity is the server's own
-// (AE title, certificate and key, and the local CA to verify a peer that uses it), unless the
-// command line says otherwise.
-Status ResolveRegisteredPeer(const std::string& dir, const std::string& ae, ClientArgs& args) {
-  if (dir.empty()) {
-    return Status::Malformed("--to " + ae +
-                             " names a registered peer: add --dir DIR, or give AE@HOST:PORT");
-  }
-  BASTION_ASSIGN_OR_RETURN(auto data, server::OpenDataDir(server::AbsoluteDir(dir)));
-  auto peer = data.peers->Find(ae);
-  if (!peer) return Status::NotFound("no peer " + ae + " is registered in " + dir);
-  if (peer->port == 0 || peer->host == "*") {
-    return Status::Malformed("peer " + ae + " has no fixed host and port to send to; register " +
-                             "it with `bastion peer add ... --host HOST --port N`");
-  }
-  auto& c = args.client;
-  c.called_ae_title = peer->ae_title;
-  c.host = peer->host;
-  c.port = peer->port;
-  if (c.calling_ae_title == net::transport::ClientOptions{}.calling_ae_title) {
-    c.calling_ae_title = data.config.dicom.ae_title;
-  }
-  if (c.tls_files.ca_file.empty()) c.tls_files.ca_file = data.config.tls.client_ca_file;
-  if (c.tls_files.certificate_file.empty()) {
-    c.tls_files.certificate_file = data.config.tls.certificate_file;
-    c.tls_files.key_file = data.config.tls.key_file;
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 void RegisterStoreCommand(CLI::App& app) {
@@ -209,9 +178,7 @@ void RegisterStoreCommand(CLI::App& app) {
   cmd->add_option("--associations", args->associations, "Parallel associations (default 1)");
   cmd->add_option("FILES", args->inputs, "Files or directories (searched recursively)")->required();
   cmd->callback([args] {
-    Status parsed = args->to.find('@') == std::string::npos
-                        ? ResolveRegisteredPeer(args->dir, args->to, args->client)
-                        : ParsePeerAddress(args->to, args->client.client);
+    Status parsed = ResolvePeer(args->to, args->dir, args->client);
     auto built = parsed.ok() ? BuildClientOptions(args->client)
                              : Result<net::transport::ClientOptions>(parsed);
     if (!built.ok()) {

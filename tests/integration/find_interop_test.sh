@@ -90,6 +90,19 @@ out=$(findscu -S -to 10 +tls modality.key modality.pem +cf "$dir/tls/ca.pem" -ae
 check "a peer without the query permission is refused (0x0124)" "Final Find Response.*(0x124|Not ?Authorized)" "$out"
 check_absent "nothing is returned to it" "Pending" "$out"
 
+# bastion find, the SCU, over TLS with a client certificate: the same answers as findscu.
+"$bastion" cert issue --dir "$dir" FINDCLI --out findcli >/dev/null
+"$bastion" peer add --dir "$dir" FINDCLI --host 127.0.0.1 --cert findcli.pem --role viewer >/dev/null
+sleep 2.5  # the server reloads the registry within two seconds
+bfind=("$bastion" find --to "BASTION@127.0.0.1:$port" --aet FINDCLI --ca "$dir/tls/ca.pem" --cert findcli.pem --key findcli.key)
+out=$("${bfind[@]}" --json -k "PatientID=$p1" 2>/dev/null)
+expect "bastion find, STUDY level, exact patient ID (JSON)" 2 \
+  "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <<<"$out")"
+out=$("${bfind[@]}" --level IMAGE -k "SeriesInstanceUID=$series1" -k SOPInstanceUID 2>&1)
+check "bastion find, IMAGE level, table" "^3 matches$" "$out"
+out=$("${bfind[@]}" --patient-root --level PATIENT -k PatientID 2>&1)
+check "bastion find, Patient Root" "^$n_patients matches$" "$out"
+
 check "every query is in the audit log with its keys" "C-FIND STUDY Study Root \\(0010,0020\\)=$p1\",\"event\":\"query\"" \
   "$(cat "$dir/audit/audit.log")"
 

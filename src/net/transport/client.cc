@@ -48,6 +48,10 @@ std::string DescribeRejection(const pdu::AAssociateRj& rj) {
   return out + ", Reason: " + reason;
 }
 
+// The largest data set a response may carry (a C-FIND match, later a retrieved instance is
+// streamed instead).
+constexpr std::size_t kMaxResponseDataSet = 16u << 20;
+
 struct ClientAssociation::Impl : dimse::MessageHandler {
   ClientOptions options;
   asio::io_context io;
@@ -63,7 +67,10 @@ struct ClientAssociation::Impl : dimse::MessageHandler {
   bool closed = false;
   bool released = false;
   std::optional<dimse::MessageAssembler> assembler;
-  std::deque<dimse::Command> received;
+  std::deque<ClientAssociation::Received> received;
+  // A command whose data set is still arriving, and that data set so far (bounded).
+  std::optional<dimse::Command> awaiting_data;
+  std::vector<std::uint8_t> data_so_far;
   std::string failure;
 
   tcp::socket& Socket() { return tls ? tls->next_layer() : *plain; }
@@ -172,11 +179,26 @@ struct ClientAssociation::Impl : dimse::MessageHandler {
   }
 
   Status OnCommand(std::uint8_t, dimse::Command command) override {
-    received.push_back(std::move(command));
+    if (command.has_data_set()) {
+      awaiting_data = std::move(command);
+      data_so_far.clear();
+    } else {
+      received.push_back({std::move(command), {}});
+    }
     return Status::Ok();
   }
-  Status OnDataSetFragment(std::uint8_t, std::span<const std::uint8_t>, bool) override {
-    return Status::Ok();  // C-ECHO responses carry none; later SCUs will collect them
+  Status OnDataSetFragment(std::uint8_t, std::span<const std::uint8_t> bytes, bool last) override {
+    if (data_so_far.size() + bytes.size() > kMaxResponseDataSet) {
+      return Status::LimitExceeded("a response data set is larger than " +
+                                   std::to_string(kMaxResponseDataSet) + " bytes");
+    }
+    data_so_far.insert(data_so_far.end(), bytes.begin(), bytes.end());
+    if (last && awaiting_data) {
+      received.push_back({std::move(*awaiting_data), std::move(data_so_far)});
+      awaiting_data.reset();
+      data_so_far.clear();
+    }
+    return Status::Ok();
   }
 
   // Reads and processes PDUs until `until` holds or the connection closes.
@@ -266,10 +288,9 @@ const acse::NegotiatedAssociation& ClientAssociation::association() const {
 
 bool ClientAssociation::identity_confirmed() const { return impl_->identity_confirmed; }
 
-Result<dimse::Command> ClientAssociation::Request(const std::string& abstract_syntax,
-                                                  const dicom::DataSet& command,
-                                                  std::span<const std::uint8_t> data_set,
-                                                  const std::string& transfer_syntax) {
+Status ClientAssociation::Send(const std::string& abstract_syntax, const dicom::DataSet& command,
+                               std::span<const std::uint8_t> data_set,
+                               const std::string& transfer_syntax) {
   const acse::AcceptedContext* context =
       impl_->association->FindContextFor(abstract_syntax, transfer_syntax);
   if (context == nullptr) {
@@ -281,11 +302,24 @@ Result<dimse::Command> ClientAssociation::Request(const std::string& abstract_sy
                                             impl_->association->peer_max_pdu_length)) {
     BASTION_RETURN_IF_ERROR(impl_->Execute(impl_->machine.SendData(std::move(pdata))));
   }
+  return Status::Ok();
+}
+
+Result<ClientAssociation::Received> ClientAssociation::Receive() {
   Impl* p = impl_.get();
   BASTION_RETURN_IF_ERROR(impl_->Pump([p] { return !p->received.empty(); }, "the response"));
-  dimse::Command response = std::move(impl_->received.front());
+  Received message = std::move(impl_->received.front());
   impl_->received.pop_front();
-  return response;
+  return message;
+}
+
+Result<dimse::Command> ClientAssociation::Request(const std::string& abstract_syntax,
+                                                  const dicom::DataSet& command,
+                                                  std::span<const std::uint8_t> data_set,
+                                                  const std::string& transfer_syntax) {
+  BASTION_RETURN_IF_ERROR(Send(abstract_syntax, command, data_set, transfer_syntax));
+  BASTION_ASSIGN_OR_RETURN(Received message, Receive());
+  return std::move(message.command);
 }
 
 Status ClientAssociation::Release() {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "net/acse/negotiation.h"
@@ -39,6 +40,17 @@ class ClientAssociation {
   const acse::NegotiatedAssociation& association() const;
   // True when the acceptor answered the user identity request positively.
   bool identity_confirmed() const;
+
+  // A message received from the peer: its command and, when it has one, its data set bytes
+  // (encoded in the presentation context's transfer syntax).
+  struct Received {
+    dimse::Command command;
+    std::vector<std::uint8_t> data_set;
+  };
+  // Sends a message without waiting; Receive() waits for the next one (e.g. each C-FIND-RSP).
+  Status Send(const std::string& abstract_syntax, const dicom::DataSet& command,
+              std::span<const std::uint8_t> data_set = {}, const std::string& transfer_syntax = "");
+  Result<Received> Receive();
 
   // Sends a command (and optional data set bytes, encoded in `transfer_syntax`, or in the first
   // context accepted for `abstract_syntax` when empty) and waits for the next command received.
