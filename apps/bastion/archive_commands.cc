@@ -7,7 +7,6 @@
 //   bastion index stats|list --dir DIR [--study UID] [--json]
 #include <unistd.h>
 
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -21,15 +20,6 @@
 namespace bastion::cli {
 
 namespace {
-
-// True when the file has the Part 10 "DICM" prefix after its preamble (PS3.10 7.1): anything else
-// beside the images (a manifest, a README) is skipped rather than counted as a failure.
-bool LooksLikePart10(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char head[132] = {};
-  in.read(head, sizeof head);
-  return in.gcount() == sizeof head && std::string_view(head + 128, 4) == "DICM";
-}
 
 std::string LocalUser() { return "local administrator (uid " + std::to_string(::getuid()) + ")"; }
 
@@ -71,12 +61,14 @@ void RegisterImport(CLI::App& app) {
     const std::string user = LocalUser();
     for (std::size_t i = 0; i < files.size(); ++i) {
       progress.Update(i);
-      if (!LooksLikePart10(files[i])) {
-        std::cerr << "\nbastion import: " << files[i] << ": skipped: not a DICOM Part 10 file\n";
+      auto result = opened->service->archive->ImportFile(files[i], user);
+      if (!result.ok() && result.status().code() == StatusCode::kUnsupported) {
+        // Not a DICOM file (a manifest beside the images): reported, not a failure.
+        std::cerr << "\nbastion import: " << files[i] << ": skipped: " << result.status().message()
+                  << "\n";
         ++skipped;
         continue;
       }
-      auto result = opened->service->archive->ImportFile(files[i], user);
       if (!result.ok()) {
         std::cerr << "\nbastion import: " << files[i] << ": " << result.status().message() << "\n";
         ++failed;

@@ -40,17 +40,6 @@ std::vector<std::string> DefaultKeys(const std::string& level) {
           "StudyInstanceUID"};
 }
 
-dicom::DataSet MakeCFindRq(std::uint16_t message_id, const std::string& sop_class) {
-  dicom::DataSet ds;
-  ds.SetString(dicom::Tag{0x0000, 0x0002}, dicom::Vr::kUI, sop_class);
-  ds.SetU16(dicom::Tag{0x0000, 0x0100},
-            static_cast<std::uint16_t>(net::dimse::CommandField::kCFindRq));
-  ds.SetU16(dicom::Tag{0x0000, 0x0110}, message_id);
-  ds.SetU16(dicom::Tag{0x0000, 0x0700}, 0x0000);
-  ds.SetU16(dicom::Tag{0x0000, 0x0800}, 0x0000);
-  return ds;
-}
-
 // The text of each requested key in a match, decoded to UTF-8.
 std::vector<std::string> Values(const dicom::DataSet& match, const std::vector<dicom::Tag>& tags) {
   auto charset = dicom::CharacterSet::FromDataSet(match);
@@ -147,7 +136,7 @@ void RegisterFindCommand(CLI::App& app) {
     const auto ts = *dicom::FindTransferSyntax(context->transfer_syntax);
     auto encoded = dicom::EncodeDataSet(identifier, ts, dicom::ExplicitVrLittleEndian());
     if (!encoded.ok()) return ReportFailure("find", encoded.status());
-    Status sent = (*association)->Send(model, MakeCFindRq(1, model), *encoded);
+    Status sent = (*association)->Send(model, net::dimse::MakeCFindRq(1, model), *encoded);
     if (!sent.ok()) return ReportFailure("find", sent);
     std::vector<std::vector<std::string>> rows;
     std::uint16_t final_status = 0xFFFF;

@@ -28,31 +28,8 @@ constexpr std::size_t kMaxContexts = 120;
 
 struct FileToSend {
   std::string path;
-  std::string sop_class_uid;
-  std::string sop_instance_uid;
-  std::string transfer_syntax_uid;
+  dicom::Part10Summary summary;
 };
-
-Result<FileToSend> Inspect(const std::string& path) {
-  BASTION_ASSIGN_OR_RETURN(auto mapped, MappedFile::Open(path));
-  dicom::ReadOptions options;
-  // The file meta and the data set's own SOP class and instance UIDs are enough; the data set's
-  // are the ones to announce (a file meta can disagree with its data set).
-  options.stop_before = dicom::Tag{0x0008, 0x0019};
-  auto file = dicom::ReadPart10(mapped, options);
-  if (!file.ok()) return Status::Malformed("not a readable DICOM file: " + file.status().message());
-  BASTION_RETURN_IF_ERROR(dicom::FindDataSetOffset(mapped->bytes()).status());
-  FileToSend f;
-  f.path = path;
-  f.sop_class_uid = file->dataset.GetString(dicom::tags::kSopClassUid).value_or("");
-  f.sop_instance_uid = file->dataset.GetString(dicom::Tag{0x0008, 0x0018}).value_or("");
-  f.transfer_syntax_uid = std::string(file->transfer_syntax.uid);
-  if (f.sop_class_uid.empty() || f.sop_instance_uid.empty()) {
-    return Status::Malformed(
-        "the data set has no SOP Class UID (0008,0016) or SOP Instance UID (0008,0018)");
-  }
-  return f;
-}
 
 std::string DescribeStatus(std::uint16_t status) {
   std::ostringstream o;
@@ -93,7 +70,8 @@ void SendAll(const net::transport::ClientOptions& options, const std::vector<Fil
     std::map<std::pair<std::string, std::string>, bool> pairs;
     std::size_t end = next;
     while (end < files.size()) {
-      auto key = std::make_pair(files[end].sop_class_uid, files[end].transfer_syntax_uid);
+      auto key =
+          std::make_pair(files[end].summary.sop_class_uid, files[end].summary.transfer_syntax_uid);
       if (!pairs.count(key)) {
         if (pairs.size() == kMaxContexts) break;
         pairs[key] = true;
@@ -112,19 +90,19 @@ void SendAll(const net::transport::ClientOptions& options, const std::vector<Fil
     for (std::size_t i = next; i < end; ++i, ++done) {
       progress.Update(done);
       const FileToSend& f = files[i];
+      const dicom::Part10Summary& file = f.summary;
       auto mapped = MappedFile::Open(f.path);
-      auto offset = mapped.ok() ? dicom::FindDataSetOffset((*mapped)->bytes())
-                                : Result<std::uint64_t>(mapped.status());
-      if (!offset.ok()) {
-        fail(f.path, offset.status().message());
+      if (!mapped.ok() || (*mapped)->bytes().size() < file.data_offset) {
+        fail(f.path,
+             mapped.ok() ? "the file changed since it was read" : mapped.status().message());
         continue;
       }
-      const auto data = (*mapped)->bytes().subspan(static_cast<std::size_t>(*offset));
-      auto response =
-          (*association)
-              ->Request(f.sop_class_uid,
-                        net::dimse::MakeCStoreRq(++message_id, f.sop_class_uid, f.sop_instance_uid),
-                        data, f.transfer_syntax_uid);
+      const auto data = (*mapped)->bytes().subspan(static_cast<std::size_t>(file.data_offset));
+      auto response = (*association)
+                          ->Request(file.sop_class_uid,
+                                    net::dimse::MakeCStoreRq(++message_id, file.sop_class_uid,
+                                                             file.sop_instance_uid),
+                                    data, file.transfer_syntax_uid);
       if (!response.ok()) {
         fail(f.path, response.status().message());
         if (response.status().code() != StatusCode::kUnsupported) {
@@ -194,13 +172,19 @@ void RegisterStoreCommand(CLI::App& app) {
     std::uint64_t skipped = 0;
     std::vector<FileToSend> files;
     for (const std::string& path : paths) {
-      auto f = Inspect(path);
-      if (f.ok()) {
-        files.push_back(std::move(f).value());
-      } else {
+      auto mapped = MappedFile::Open(path);
+      auto summary = mapped.ok() ? dicom::SummarizePart10(*mapped)
+                                 : Result<dicom::Part10Summary>(mapped.status());
+      if (summary.ok()) {
+        files.push_back({path, std::move(summary).value()});
+      } else if (summary.status().code() == StatusCode::kUnsupported) {
         // Not a DICOM file (a manifest, a README beside the images): reported, not a failure.
-        std::cerr << "bastion store: " << path << ": skipped: " << f.status().message() << "\n";
+        std::cerr << "bastion store: " << path << ": skipped: " << summary.status().message()
+                  << "\n";
         ++skipped;
+      } else {
+        std::cerr << "bastion store: " << path << ": " << summary.status().message() << "\n";
+        ++totals.failed;
       }
     }
     const auto n = static_cast<std::size_t>(std::clamp(args->associations, 1, 64));

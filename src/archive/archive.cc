@@ -68,22 +68,23 @@ Result<std::unique_ptr<Ingest>> Archive::Begin(IncomingInstance incoming) {
   dicom::VectorSink header;
   BASTION_RETURN_IF_ERROR(dicom::WritePart10Header(meta, header));
   BASTION_RETURN_IF_ERROR(blob->Write(header.out));
-  auto ingest = std::unique_ptr<Ingest>(new Ingest(*this, std::move(incoming), std::move(blob),
-                                                   header.out.size(), Sha256Of(header.out)));
-  ingest->max_bytes_ = ts->endian == Endian::kBig ? std::min(policy_.max_instance_bytes,
-                                                             policy_.max_big_endian_instance_bytes)
-                                                  : policy_.max_instance_bytes;
-  return ingest;
+  const std::uint64_t max_bytes =
+      ts->endian == Endian::kBig
+          ? std::min(policy_.max_instance_bytes, policy_.max_big_endian_instance_bytes)
+          : policy_.max_instance_bytes;
+  return std::unique_ptr<Ingest>(new Ingest(*this, std::move(incoming), std::move(blob),
+                                            header.out.size(), Sha256Of(header.out), max_bytes));
 }
 
 Ingest::Ingest(Archive& archive, IncomingInstance incoming,
                std::unique_ptr<store::PendingBlob> blob, std::uint64_t data_offset,
-               std::string meta_sha256)
+               std::string meta_sha256, std::uint64_t max_bytes)
     : archive_(archive),
       incoming_(std::move(incoming)),
       blob_(std::move(blob)),
       data_offset_(data_offset),
       meta_sha256_(std::move(meta_sha256)),
+      max_bytes_(max_bytes),
       next_space_check_(kSpaceCheckInterval) {}
 
 Status Ingest::Write(std::span<const std::uint8_t> bytes) {
@@ -199,16 +200,12 @@ Result<IngestResult> Archive::Complete(Ingest& ingest) {
 
 Result<IngestResult> Archive::ImportFile(const std::string& path, const std::string& user) {
   BASTION_ASSIGN_OR_RETURN(auto mapped, MappedFile::Open(path));
-  dicom::ReadOptions meta_only = policy_.read;
-  meta_only.stop_before = dicom::Tag{0x0008, 0x0019};  // through the SOP class/instance UIDs
-  auto file = dicom::ReadPart10(mapped, meta_only);
-  if (!file.ok()) return Status::Malformed(file.status().message());
-  BASTION_ASSIGN_OR_RETURN(std::uint64_t offset, dicom::FindDataSetOffset(mapped->bytes()));
+  BASTION_ASSIGN_OR_RETURN(dicom::Part10Summary file, dicom::SummarizePart10(mapped, policy_.read));
+  const std::uint64_t offset = file.data_offset;
   IncomingInstance incoming;
-  // The data set's own UIDs, as a C-STORE SCU announces them (a file meta can disagree).
-  incoming.sop_class_uid = file->dataset.GetString(dicom::tags::kSopClassUid).value_or("");
-  incoming.sop_instance_uid = file->dataset.GetString(dicom::Tag{0x0008, 0x0018}).value_or("");
-  incoming.transfer_syntax_uid = std::string(file->transfer_syntax.uid);
+  incoming.sop_class_uid = std::move(file.sop_class_uid);
+  incoming.sop_instance_uid = std::move(file.sop_instance_uid);
+  incoming.transfer_syntax_uid = std::move(file.transfer_syntax_uid);
   incoming.source_user = user;
   BASTION_ASSIGN_OR_RETURN(auto ingest, Begin(std::move(incoming)));
   const auto bytes = mapped->bytes();

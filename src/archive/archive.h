@@ -77,7 +77,7 @@ class Ingest {
  private:
   friend class Archive;
   Ingest(Archive& archive, IncomingInstance incoming, std::unique_ptr<store::PendingBlob> blob,
-         std::uint64_t data_offset, std::string meta_sha256);
+         std::uint64_t data_offset, std::string meta_sha256, std::uint64_t max_bytes);
 
   Archive& archive_;
   IncomingInstance incoming_;
@@ -86,7 +86,7 @@ class Ingest {
   std::string meta_sha256_;
   store::Sha256 data_hash_;
   std::uint64_t data_bytes_ = 0;
-  std::uint64_t max_bytes_ = 0;  // the size limit that applies to this transfer syntax
+  const std::uint64_t max_bytes_;  // the size limit that applies to this transfer syntax
   std::uint64_t next_space_check_ = 0;
   bool failed_ = false;
 };

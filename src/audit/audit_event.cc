@@ -5,8 +5,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <nlohmann/json.hpp>
+
+#include "base/utc_time.h"
 
 namespace bastion::audit {
 
@@ -43,13 +44,8 @@ std::string_view AuditEventTypeName(AuditEventType type) {
 }
 
 std::string ToJsonLine(const AuditEvent& event) {
-  const auto seconds = std::chrono::system_clock::to_time_t(event.time);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char when[32];
-  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &utc);
   nlohmann::json j;
-  j["time"] = when;
+  j["time"] = UtcTimestamp(event.time);
   j["event"] = AuditEventTypeName(event.type);
   j["outcome"] = static_cast<int>(event.outcome);
   if (!event.user.empty()) j["user"] = event.user;

@@ -802,7 +802,8 @@ Result<Part10File> ReadPart10(std::shared_ptr<const ByteSource> source,
 Result<std::uint64_t> FindDataSetOffset(std::span<const std::uint8_t> file) {
   if (file.size() < 144 || file[128] != 'D' || file[129] != 'I' || file[130] != 'C' ||
       file[131] != 'M') {
-    return Status::Malformed("not a Part 10 file (no 128-byte preamble and \"DICM\" prefix)");
+    return Status::Unsupported(
+        "not a DICOM Part 10 file (no 128-byte preamble and \"DICM\" prefix)");
   }
   const auto* p = file.data() + 132;
   const bool group_length = p[0] == 0x02 && p[1] == 0x00 && p[2] == 0x00 && p[3] == 0x00 &&
@@ -817,6 +818,24 @@ Result<std::uint64_t> FindDataSetOffset(std::span<const std::uint8_t> file) {
   if (144 + length > file.size())
     return Status::Malformed("the File Meta Information is truncated");
   return 144 + length;
+}
+
+Result<Part10Summary> SummarizePart10(std::shared_ptr<const ByteSource> source,
+                                      const ReadOptions& options) {
+  BASTION_ASSIGN_OR_RETURN(std::uint64_t offset, FindDataSetOffset(source->bytes()));
+  ReadOptions head = options;
+  head.stop_before = Tag{0x0008, 0x0019};  // through SOP Instance UID
+  BASTION_ASSIGN_OR_RETURN(Part10File file, ReadPart10(std::move(source), head));
+  Part10Summary summary;
+  summary.sop_class_uid = file.dataset.GetString(tags::kSopClassUid).value_or("");
+  summary.sop_instance_uid = file.dataset.GetString(Tag{0x0008, 0x0018}).value_or("");
+  summary.transfer_syntax_uid = std::string(file.transfer_syntax.uid);
+  summary.data_offset = offset;
+  if (summary.sop_class_uid.empty() || summary.sop_instance_uid.empty()) {
+    return Status::Malformed(
+        "the data set has no SOP Class UID (0008,0016) or SOP Instance UID (0008,0018)");
+  }
+  return summary;
 }
 
 }  // namespace bastion::dicom

@@ -80,7 +80,21 @@ std::string DescribePreamble(const std::array<std::uint8_t, 128>& preamble);
 
 // Where the data set starts in a Part 10 file that has a preamble, "DICM" and a meta group
 // whose first element is its group length (0002,0000), as PS3.10 7.1 requires: used to send
-// or store the data set bytes exactly as they are encoded in the file.
+// or store the data set bytes exactly as they are encoded in the file. Unsupported when there
+// is no "DICM" prefix (not a Part 10 file at all), Malformed when the meta group is broken.
 Result<std::uint64_t> FindDataSetOffset(std::span<const std::uint8_t> file);
+
+// What sending or storing a Part 10 file as it is encoded needs: the data set's own SOP Class
+// and Instance UIDs (a file meta can disagree with its data set; the data set's are the ones a
+// C-STORE announces), the transfer syntax, and where the data set starts. Reads only the meta
+// and the data set up to (0008,0018). Unsupported for a file that is not Part 10.
+struct Part10Summary {
+  std::string sop_class_uid;
+  std::string sop_instance_uid;
+  std::string transfer_syntax_uid;
+  std::uint64_t data_offset = 0;
+};
+Result<Part10Summary> SummarizePart10(std::shared_ptr<const ByteSource> source,
+                                      const ReadOptions& options = {});
 
 }  // namespace bastion::dicom

@@ -307,6 +307,28 @@ Status DicomSession::OnCommand(std::uint8_t context_id, dimse::Command command) 
   return Status::Ok();
 }
 
+namespace {
+// One table from archive errors to C-STORE statuses (PS3.4 Table B.2-1, PS3.7 C.4).
+std::uint16_t StoreStatus(const Status& st) {
+  switch (st.code()) {
+    case StatusCode::kOk:
+      return dimse::status::kSuccess;
+    case StatusCode::kLimitExceeded:
+      return dimse::status::kOutOfResources;
+    case StatusCode::kMalformed:
+      return dimse::status::kCannotUnderstand;
+    case StatusCode::kConflict:
+      return dimse::status::kDuplicateSopInstance;
+    case StatusCode::kPermissionDenied:
+      return dimse::status::kRefusedNotAuthorized;
+    case StatusCode::kUnsupported:
+      return dimse::status::kSopClassNotSupported;
+    default:
+      return dimse::status::kProcessingFailure;
+  }
+}
+}  // namespace
+
 Status DicomSession::OnDataSetFragment(std::uint8_t, std::span<const std::uint8_t> bytes,
                                        bool last) {
   if (find_) {
@@ -333,37 +355,13 @@ Status DicomSession::OnDataSetFragment(std::uint8_t, std::span<const std::uint8_
     if (!written.ok()) {
       // Out of space or too large: the rest of the data set is dropped, nothing is kept.
       store_->ingest.reset();
-      store_->refusal = StoreStatusFor(written);
+      store_->refusal = StoreStatus(written);
       store_->comment = written.message();
     }
   }
   if (last) FinishStore();
   return Status::Ok();
 }
-
-namespace {
-// One table from archive errors to C-STORE statuses (PS3.4 Table B.2-1, PS3.7 C.4).
-std::uint16_t StoreStatus(const Status& st) {
-  switch (st.code()) {
-    case StatusCode::kOk:
-      return dimse::status::kSuccess;
-    case StatusCode::kLimitExceeded:
-      return dimse::status::kOutOfResources;
-    case StatusCode::kMalformed:
-      return dimse::status::kCannotUnderstand;
-    case StatusCode::kConflict:
-      return dimse::status::kDuplicateSopInstance;
-    case StatusCode::kPermissionDenied:
-      return dimse::status::kRefusedNotAuthorized;
-    case StatusCode::kUnsupported:
-      return dimse::status::kSopClassNotSupported;
-    default:
-      return dimse::status::kProcessingFailure;
-  }
-}
-}  // namespace
-
-std::uint16_t DicomSession::StoreStatusFor(const Status& st) { return StoreStatus(st); }
 
 void DicomSession::BeginStore(std::uint8_t context_id, const dimse::Command& command) {
   PendingStore store;

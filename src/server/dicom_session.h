@@ -72,7 +72,6 @@ class DicomSession final : public net::transport::ConnectionLogic,
   void BeginFind(std::uint8_t context_id, const net::dimse::Command& command);
   void RunFind();
   void SendFindFinal(std::uint16_t status, std::string error_comment);
-  static std::uint16_t StoreStatusFor(const Status& st);
 
   // Runs `work` on the ingest pool while this association reads nothing, then `then(result)`
   // on the strand and reading resumes. Used for what may block: fsync, index transactions.

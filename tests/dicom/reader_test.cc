@@ -288,6 +288,30 @@ TEST(ReaderHostileTest, EncapsulatedPixelDataMustBeOb) {
   EXPECT_EQ(lenient->warnings.size(), 1u);
 }
 
+TEST(ReaderPart10Test, SummaryNamesTheDataSetsOwnUidsAndWhereItStarts) {
+  ByteBuilder body(Syntax::kExplicitLittle);
+  body.Element(0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.2");  // meta says SC
+  body.Element(0x0008, 0x0018, "UI", "1.2.3.9");                    // meta says 1.2.3.4
+  body.Element(0x0010, 0x0010, "PN", "Doe^Jane");
+  const auto prefix = Part10Prefix("1.2.840.10008.1.2.1");
+  auto summary = SummarizePart10(Concat(prefix, body));
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->sop_class_uid, "1.2.840.10008.5.1.4.1.1.2");
+  EXPECT_EQ(summary->sop_instance_uid, "1.2.3.9");
+  EXPECT_EQ(summary->transfer_syntax_uid, "1.2.840.10008.1.2.1");
+  EXPECT_EQ(summary->data_offset, prefix.size());
+}
+
+TEST(ReaderPart10Test, SummaryTellsANonDicomFileFromABrokenOne) {
+  ByteBuilder text(Syntax::kExplicitLittle);
+  text.Text("patient_id,patient_name\nP1,DOE^JANE\n").Zeros(200);
+  EXPECT_EQ(SummarizePart10(text.source()).status().code(), StatusCode::kUnsupported);
+  ByteBuilder no_uids(Syntax::kExplicitLittle);
+  no_uids.Element(0x0010, 0x0010, "PN", "Doe^Jane");
+  EXPECT_EQ(SummarizePart10(Concat(Part10Prefix("1.2.840.10008.1.2.1"), no_uids)).status().code(),
+            StatusCode::kMalformed);
+}
+
 TEST(ReaderPart10Test, ReadsMetaAndDataSet) {
   ByteBuilder body(Syntax::kExplicitLittle);
   body.Element(0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.7");

@@ -7,18 +7,9 @@ set -uo pipefail
 bastion=$(readlink -f "$1")
 here=$(dirname "$(readlink -f "$0")")
 command -v echoscu >/dev/null || { echo "echoscu (dcmtk) is not installed"; exit 1; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/bastion-interop.XXXXXX")
-server_pid=""
-cleanup() {
-  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work" || exit 1
-export TCP_NODELAY=1
-
 # shellcheck source=tests/integration/lib.sh
 source "$here/lib.sh"
+in_work_dir interop
 
 port=$(free_port)
 plain_port=$(free_port)

@@ -8,17 +8,9 @@ set -uo pipefail
 bastion=$(readlink -f "$1")
 here=$(dirname "$(readlink -f "$0")")
 command -v findscu >/dev/null || { echo "findscu (dcmtk) is not installed"; exit 1; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/bastion-find.XXXXXX")
-server_pid=""
-cleanup() {
-  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work" || exit 1
-export TCP_NODELAY=1
 # shellcheck source=tests/integration/lib.sh
 source "$here/lib.sh"
+in_work_dir find
 
 port=$(free_port)
 dir=$work/pacs

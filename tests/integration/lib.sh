@@ -1,9 +1,19 @@
 # shellcheck shell=bash
-# Shared by the integration test scripts (sourced): PASS/FAIL bookkeeping and free ports.
+# Shared by the integration test scripts (sourced): a private work directory removed on exit
+# (with the server the script started, if any, killed), PASS/FAIL bookkeeping and free ports.
 # Each script ends with `summary`, which prints "N passed, M failed" and returns non-zero if
 # anything failed.
 passed=0
 failed=0
+server_pid=""
+# in_work_dir NAME: make and enter a temporary directory; on exit, SIGKILL $server_pid (a
+# crashed or still running server must not outlive the test) and remove the directory.
+in_work_dir() {
+  work=$(mktemp -d "${TMPDIR:-/tmp}/bastion-$1.XXXXXX")
+  trap 'if [[ -n $server_pid ]]; then kill -9 "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; fi; rm -rf "$work"' EXIT
+  cd "$work" || exit 1
+  export TCP_NODELAY=1
+}
 indent() { sed 's/^/    /'; }
 check() {  # check NAME EXPECTED-REGEX OUTPUT
   if grep -Eq -- "$2" <<<"$3"; then

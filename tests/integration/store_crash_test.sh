@@ -9,19 +9,9 @@ set -uo pipefail
 bastion=$(readlink -f "$1")
 here=$(dirname "$(readlink -f "$0")")
 command -v storescu >/dev/null || { echo "storescu (dcmtk) is not installed"; exit 1; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/bastion-crash.XXXXXX")
-server_pid=""
-cleanup() {
-  [[ -n $server_pid ]] && kill -9 "$server_pid" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work" || exit 1
-export TCP_NODELAY=1
-
 # shellcheck source=tests/integration/lib.sh
 source "$here/lib.sh"
+in_work_dir crash
 
 tls_port=$(free_port)
 port=$(free_port)

@@ -93,47 +93,22 @@ class RawPeer {
 class HostilePeerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = fs::temp_directory_path() / ("bastion-hostile-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    InitOptions init;
-    init.data_dir = dir_.string();
-    init.ae_title = "BASTION";
-    init.dicom_port = FreePort();
-    auto created = InitDataDir(init);
-    ASSERT_TRUE(created.ok()) << created.status().ToString();
-    port_ = FreePort();
     // Short timeouts and small caps so that every case finishes in seconds.
-    const fs::path config = dir_ / "bastion.toml";
-    std::ifstream in(config);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    in.close();
-    auto set = [&text](const std::string& key, const std::string& value) {
-      testing::SetSetting(text, key, value);
-    };
-    set("plaintext_port", std::to_string(port_));
-    set("artim_timeout_seconds", "2");
-    set("pdu_timeout_seconds", "2");
-    set("idle_timeout_seconds", "3");
-    set("max_associations_per_address", "8");
-    set("threads", "2");
-    std::ofstream out(config, std::ios::trunc);
-    out << text;
-    out.close();
-    auto dir = OpenDataDir(dir_.string());
-    ASSERT_TRUE(dir.ok()) << dir.status().ToString();
-    security::Peer peer{"HOSTILE", "127.0.0.1", 0, {"modality"}, "", false, false};
-    ASSERT_TRUE(dir->peers->Add(peer).ok());
-    auto server = DicomServer::Create(dir_.string());
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(server).value().release();
-    auto started = server_->Start();
-    ASSERT_TRUE(started.ok()) << started.status().ToString();
-    ASSERT_EQ(server_->plaintext_port(), port_);
+    server_ = testing::StartTestServer(
+                  "hostile",
+                  {{"artim_timeout_seconds", "2"},
+                   {"pdu_timeout_seconds", "2"},
+                   {"idle_timeout_seconds", "3"},
+                   {"max_associations_per_address", "8"},
+                   {"threads", "2"}},
+                  {security::Peer{"HOSTILE", "127.0.0.1", 0, {"modality"}, "", false, false}})
+                  .release();
+    ASSERT_NE(server_, nullptr);
+    port_ = server_->plaintext_port;
   }
   static void TearDownTestSuite() {
     delete server_;
     server_ = nullptr;
-    fs::remove_all(dir_);
   }
 
   // A normal association with C-ECHO; returns how long it took, or fails the test.
@@ -185,14 +160,12 @@ class HostilePeerTest : public ::testing::Test {
     if (reason >= 0) EXPECT_EQ(answer[9], reason);
   }
 
-  static fs::path dir_;
   static std::uint16_t port_;
-  static DicomServer* server_;
+  static testing::TestServer* server_;
 };
 
-fs::path HostilePeerTest::dir_;
 std::uint16_t HostilePeerTest::port_ = 0;
-DicomServer* HostilePeerTest::server_ = nullptr;
+testing::TestServer* HostilePeerTest::server_ = nullptr;
 
 TEST_F(HostilePeerTest, UnknownPduTypeIsAbortedAsUnrecognized) {
   for (std::uint8_t type : {std::uint8_t{0x08}, std::uint8_t{0xFF}, std::uint8_t{0x00}}) {

@@ -328,9 +328,10 @@ Result<ArchiveCounts> SqliteIndex::Counts() {
   Stmt s;
   BASTION_RETURN_IF_ERROR(s.Prepare(
       db_,
-      "SELECT (SELECT COUNT(*) FROM patients), (SELECT COUNT(*) FROM studies), (SELECT COUNT(*) "
-      "FROM series), (SELECT COUNT(*) FROM instances), (SELECT COALESCE(SUM(bytes),0) FROM "
-      "studies)"));
+      // Series, instances and bytes from the per-study counters kept in every transaction:
+      // one pass over studies, not over every instance (the server and each CLI command ask).
+      "SELECT (SELECT COUNT(*) FROM patients), COUNT(*), COALESCE(SUM(series_count),0), "
+      "COALESCE(SUM(instance_count),0), COALESCE(SUM(bytes),0) FROM studies"));
   BASTION_ASSIGN_OR_RETURN(bool row, s.Step());
   ArchiveCounts c;
   if (row) {

@@ -163,6 +163,16 @@ dicom::DataSet MakeCStoreRq(std::uint16_t message_id, const std::string& sop_cla
   return ds;
 }
 
+dicom::DataSet MakeCFindRq(std::uint16_t message_id, const std::string& sop_class_uid) {
+  dicom::DataSet ds;
+  ds.SetString(kAffectedSopClassUid, Vr::kUI, sop_class_uid);
+  ds.SetU16(kCommandFieldTag, static_cast<std::uint16_t>(CommandField::kCFindRq));
+  ds.SetU16(kMessageId, message_id);
+  ds.SetU16(dicom::Tag{0x0000, 0x0700}, 0x0000);  // Priority: medium
+  ds.SetU16(kCommandDataSetType, 0x0000);         // an identifier follows
+  return ds;
+}
+
 dicom::DataSet MakeResponse(CommandField response_field,
                             std::uint16_t message_id_being_responded_to,
                             const std::string& affected_sop_class_uid,

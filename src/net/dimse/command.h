@@ -92,6 +92,8 @@ dicom::DataSet MakeCEchoRq(std::uint16_t message_id);
 // C-STORE-RQ (PS3.7 9.3.1.1), medium priority, with a data set.
 dicom::DataSet MakeCStoreRq(std::uint16_t message_id, const std::string& sop_class_uid,
                             const std::string& sop_instance_uid);
+// C-FIND-RQ (PS3.7 9.3.2.1), medium priority, with an identifier.
+dicom::DataSet MakeCFindRq(std::uint16_t message_id, const std::string& sop_class_uid);
 dicom::DataSet MakeResponse(CommandField response_field,
                             std::uint16_t message_id_being_responded_to,
                             const std::string& affected_sop_class_uid,
