@@ -245,7 +245,51 @@ void RegisterIndex(CLI::App& app) {
 
 }  // namespace
 
+// `bastion label add|remove|list --dir DIR --study UID [LABEL]`: labels for scopes.
+void RegisterLabel(CLI::App& app) {
+  struct Args {
+    std::string dir, study, label;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand(
+      "label", "Label studies; scopes (`user scope`, `peer scope`) can select by label");
+  cmd->require_subcommand(1);
+  CLI::App* add = cmd->add_subcommand("add", "Put a label on a study");
+  CLI::App* remove = cmd->add_subcommand("remove", "Take a label off a study");
+  CLI::App* list = cmd->add_subcommand("list", "A study's labels");
+  for (CLI::App* sub : {add, remove, list}) {
+    sub->add_option("--dir", args->dir, "Data directory")->required();
+    sub->add_option("--study", args->study, "Study Instance UID")->required();
+  }
+  for (CLI::App* sub : {add, remove}) {
+    sub->add_option("LABEL", args->label, "The label (1-64 characters)")->required();
+  }
+  auto change = [args](bool adding) {
+    const char* name = adding ? "label add" : "label remove";
+    auto opened = Open(args->dir);
+    if (!opened.ok()) return ReportFailure(name, opened.status());
+    auto& index = *opened->service->index;
+    Status st = adding ? index.AddStudyLabel(args->study, args->label)
+                       : index.RemoveStudyLabel(args->study, args->label);
+    if (!st.ok()) return ReportFailure(name, st);
+    AuditConfigurationChange(opened->dir, std::string(adding ? "label '" : "removed label '") +
+                                              args->label + (adding ? "' put on" : "' from") +
+                                              " study " + args->study);
+    std::cout << (adding ? "labelled " : "unlabelled ") << args->study << "\n";
+  };
+  add->callback([change] { change(true); });
+  remove->callback([change] { change(false); });
+  list->callback([args] {
+    auto opened = Open(args->dir);
+    if (!opened.ok()) return ReportFailure("label list", opened.status());
+    auto labels = opened->service->index->StudyLabels(args->study);
+    if (!labels.ok()) return ReportFailure("label list", labels.status());
+    for (const std::string& l : *labels) std::cout << l << "\n";
+  });
+}
+
 void RegisterArchiveCommands(CLI::App& app) {
+  RegisterLabel(app);
   RegisterImport(app);
   RegisterVerify(app);
   RegisterReconcile(app);

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "server/data_dir.h"
+#include "server/move_destination.h"
 
 namespace bastion::cli {
 
@@ -86,22 +87,21 @@ Status ResolveRegisteredPeer(const std::string& dir, const std::string& ae, Clie
   BASTION_ASSIGN_OR_RETURN(auto data, server::OpenDataDir(server::AbsoluteDir(dir)));
   auto peer = data.peers->Find(ae);
   if (!peer) return Status::NotFound("no peer " + ae + " is registered in " + dir);
-  if (peer->port == 0 || peer->host == "*") {
-    return Status::Malformed("peer " + ae + " has no fixed host and port to send to; register " +
-                             "it with `bastion peer add ... --host HOST --port N`");
-  }
+  BASTION_ASSIGN_OR_RETURN(
+      auto outgoing, server::OutgoingOptionsFor(*peer, server::OutgoingSettingsFrom(data.config)));
   auto& c = args.client;
-  c.called_ae_title = peer->ae_title;
-  c.host = peer->host;
-  c.port = peer->port;
+  c.called_ae_title = outgoing.called_ae_title;
+  c.host = outgoing.host;
+  c.port = outgoing.port;
   if (c.calling_ae_title == net::transport::ClientOptions{}.calling_ae_title) {
-    c.calling_ae_title = data.config.dicom.ae_title;
+    c.calling_ae_title = outgoing.calling_ae_title;
   }
-  if (c.tls_files.ca_file.empty()) c.tls_files.ca_file = data.config.tls.client_ca_file;
+  if (c.tls_files.ca_file.empty()) c.tls_files.ca_file = outgoing.tls_files.ca_file;
   if (c.tls_files.certificate_file.empty()) {
-    c.tls_files.certificate_file = data.config.tls.certificate_file;
-    c.tls_files.key_file = data.config.tls.key_file;
+    c.tls_files.certificate_file = outgoing.tls_files.certificate_file;
+    c.tls_files.key_file = outgoing.tls_files.key_file;
   }
+  if (!outgoing.tls) args.plaintext = true;
   return Status::Ok();
 }
 

@@ -32,6 +32,7 @@ void RegisterServeCommand(CLI::App& app);
 void RegisterEchoCommand(CLI::App& app);
 void RegisterStoreCommand(CLI::App& app);
 void RegisterFindCommand(CLI::App& app);
+void RegisterRetrieveCommands(CLI::App& app);  // move, get
 void RegisterArchiveCommands(CLI::App& app);
 
 }  // namespace bastion::cli

@@ -14,6 +14,7 @@
 #include "dicom/tag.h"
 #include "dicom/writer.h"
 #include "net/dimse/command.h"
+#include "query_keys.h"
 
 namespace bastion::cli {
 
@@ -92,35 +93,21 @@ void RegisterFindCommand(CLI::App& app) {
       ExitCode() = 2;
       return;
     }
-    dicom::DataSet identifier;
-    identifier.SetString(dicom::Tag{0x0008, 0x0005}, dicom::Vr::kCS, "ISO_IR 192");
-    identifier.SetString(dicom::Tag{0x0008, 0x0052}, dicom::Vr::kCS, args->level);
     std::vector<std::string> keys = args->keys;
     bool any_return_key = false;
     for (const std::string& k : keys) any_return_key |= k.find('=') == std::string::npos;
     if (!any_return_key) {
       for (const std::string& d : DefaultKeys(args->level)) keys.push_back(d);
     }
-    std::vector<dicom::Tag> columns;
-    std::vector<std::string> names;
-    for (const std::string& k : keys) {
-      const auto eq = k.find('=');
-      const std::string keyword = k.substr(0, eq);
-      const dicom::DictionaryEntry* entry = dicom::LookupKeyword(keyword);
-      if (entry == nullptr) {
-        std::cerr << "bastion find: unknown keyword '" << keyword << "' (use DICOM keywords, "
-                  << "e.g. PatientName)\n";
-        ExitCode() = 2;
-        return;
-      }
-      const auto tag = dicom::Tag::FromU32(entry->tag);
-      const std::string value = eq == std::string::npos ? "" : k.substr(eq + 1);
-      if (!identifier.Contains(tag) || !value.empty()) identifier.SetString(tag, entry->vr, value);
-      if (std::find(columns.begin(), columns.end(), tag) == columns.end()) {
-        columns.push_back(tag);
-        names.push_back(keyword);
-      }
+    auto query_keys = BuildQueryKeys(args->level, keys);
+    if (!query_keys.ok()) {
+      std::cerr << "bastion find: " << query_keys.status().message() << "\n";
+      ExitCode() = 2;
+      return;
     }
+    const dicom::DataSet& identifier = query_keys->identifier;
+    const std::vector<dicom::Tag>& columns = query_keys->columns;
+    const std::vector<std::string>& names = query_keys->keywords;
     const std::string model = args->patient_root ? kPatientRoot : kStudyRoot;
     net::acse::LocalApplication local;
     local.syntaxes.push_back({model, {"1.2.840.10008.1.2.1", "1.2.840.10008.1.2"}});

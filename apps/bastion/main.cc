@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   bastion::cli::RegisterEchoCommand(app);
   bastion::cli::RegisterStoreCommand(app);
   bastion::cli::RegisterFindCommand(app);
+  bastion::cli::RegisterRetrieveCommands(app);
   bastion::cli::RegisterArchiveCommands(app);
   CLI11_PARSE(app, argc, argv);
   return bastion::cli::ExitCode();

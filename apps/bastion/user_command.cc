@@ -34,6 +34,7 @@ void RegisterUserCommand(CLI::App& app) {
   auto name = std::make_shared<std::string>();
   auto roles = std::make_shared<std::vector<std::string>>();
   auto from_stdin = std::make_shared<bool>(false);
+  auto scope = std::make_shared<std::vector<std::string>>();
 
   CLI::App* add = user->add_subcommand("add", "Add a user; prints a generated password");
   add->add_option("--dir", *dir, "Data directory")->required();
@@ -41,13 +42,19 @@ void RegisterUserCommand(CLI::App& app) {
   add->add_option("--role", *roles, "Role (repeatable): admin, modality, viewer, auditor, custom")
       ->required();
   add->add_flag("--password-stdin", *from_stdin, "Read the password from standard input");
+  add->add_option("--scope", *scope,
+                  "ATTRIBUTE=VALUE: the user sees only such studies (repeatable; institution, "
+                  "issuer, referring_physician, label)");
   add->callback([=] {
     auto d = server::OpenDataDir(*dir);
     if (!d.ok()) return ReportFailure("user add", d.status());
+    auto parsed = security::ParseScopeArguments(*scope);
+    if (!parsed.ok()) return ReportFailure("user add", parsed.status());
     bool generated = false;
     auto password = ObtainPassword(*from_stdin, generated);
     if (!password.ok()) return ReportFailure("user add", password.status());
     Status st = d->users->Add(*name, *roles, *password);
+    if (st.ok() && !parsed->unrestricted()) st = d->users->SetScope(*name, *parsed);
     if (st.ok()) st = d->users->Save();
     if (!st.ok()) return ReportFailure("user add", st);
     AuditConfigurationChange(*d, "user '" + *name + "' added");
@@ -63,8 +70,28 @@ void RegisterUserCommand(CLI::App& app) {
     for (const security::User& u : d->users->List()) {
       std::string r;
       for (const std::string& role : u.roles) r += (r.empty() ? "" : ",") + role;
-      std::cout << u.name << "\t" << r << (u.disabled ? "\tdisabled" : "") << "\n";
+      std::cout << u.name << "\t" << r << (u.disabled ? "\tdisabled" : "")
+                << (u.scope.unrestricted() ? "" : "\tscope=" + security::DescribeScope(u.scope))
+                << "\n";
     }
+  });
+
+  CLI::App* set_scope =
+      user->add_subcommand("scope", "Set the studies a user may see (no --scope: all)");
+  set_scope->add_option("--dir", *dir, "Data directory")->required();
+  set_scope->add_option("NAME", *name, "User name")->required();
+  set_scope->add_option("--scope", *scope, "ATTRIBUTE=VALUE (repeatable)");
+  set_scope->callback([=] {
+    auto d = server::OpenDataDir(*dir);
+    if (!d.ok()) return ReportFailure("user scope", d.status());
+    auto parsed = security::ParseScopeArguments(*scope);
+    if (!parsed.ok()) return ReportFailure("user scope", parsed.status());
+    const std::string described = security::DescribeScope(*parsed);
+    Status st = d->users->SetScope(*name, std::move(parsed).value());
+    if (st.ok()) st = d->users->Save();
+    if (!st.ok()) return ReportFailure("user scope", st);
+    AuditConfigurationChange(*d, "user '" + *name + "' scope set to " + described);
+    std::cout << "user " << *name << " sees " << described << "\n";
   });
 
   CLI::App* remove = user->add_subcommand("remove", "Remove a user");

@@ -361,4 +361,23 @@ Result<Archive::VerifyReport> Archive::Verify(
   return report;
 }
 
+Result<Archive::StoredObject> Archive::OpenStored(const index::StoredInstance& instance) const {
+  BASTION_ASSIGN_OR_RETURN(store::BlobId id, store::BlobId::Parse(instance.storage.blob_id));
+  auto file = MappedFile::Open(storage_.PathOf(id));
+  if (!file.ok()) {
+    return Status::Internal("the file of instance " + instance.sop_instance_uid +
+                            " cannot be read: " + file.status().message() +
+                            " (run `bastion verify`)");
+  }
+  const auto bytes = (*file)->bytes();
+  if (bytes.size() != instance.storage.size || instance.storage.data_offset > bytes.size()) {
+    return Status::Internal("the file of instance " + instance.sop_instance_uid +
+                            " has changed size since it was stored (run `bastion verify`)");
+  }
+  StoredObject object;
+  object.data_set = bytes.subspan(instance.storage.data_offset);
+  object.file = std::move(file).value();
+  return object;
+}
+
 }  // namespace bastion::archive

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "audit/audit_event.h"
+#include "base/mapped_file.h"
 #include "base/status.h"
 #include "dicom/reader.h"
 #include "index/index.h"
@@ -130,6 +131,15 @@ class Archive {
   };
   Result<VerifyReport> Verify(
       const std::function<void(std::uint64_t, std::uint64_t)>& progress = nullptr);
+
+  // A stored instance's file, mapped for sending: its data set bytes exactly as stored.
+  // Internal when the file is missing or its size differs from the index (the instance is
+  // then reported as failed, never sent truncated).
+  struct StoredObject {
+    std::shared_ptr<const MappedFile> file;
+    std::span<const std::uint8_t> data_set;
+  };
+  Result<StoredObject> OpenStored(const index::StoredInstance& instance) const;
 
   store::FilesystemStorage& storage() { return storage_; }
   index::Index& index() { return index_; }

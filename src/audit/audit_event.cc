@@ -39,6 +39,8 @@ std::string_view AuditEventTypeName(AuditEventType type) {
       return "study-deleted";
     case AuditEventType::kQuery:
       return "query";
+    case AuditEventType::kInstancesSent:
+      return "instances-sent";
   }
   return "unknown";
 }

@@ -30,6 +30,7 @@ enum class AuditEventType : std::uint8_t {
   kImport,           // Import (110107): files loaded from local media
   kStudyDeleted,     // DICOM Study Deleted (110105)
   kQuery,            // Query (110112), with the query keys
+  kInstancesSent,    // DICOM Instances Transferred (110104), as the sender (C-MOVE, C-GET)
 };
 
 std::string_view AuditEventTypeName(AuditEventType type);

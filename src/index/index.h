@@ -72,6 +72,16 @@ class Index {
   // holds; other keys empty) and the Query/Retrieve Level, at most options.max_results + 1 of
   // them (one more than the cap tells the caller the cap was reached).
   virtual Result<std::vector<dicom::DataSet>> Find(const Query& query) = 0;
+  // The instances a retrieve of `query` covers: every instance below the entities its keys
+  // match, in scope, in series and received order; at most `limit` + 1.
+  virtual Result<std::vector<StoredInstance>> FindInstances(const Query& query,
+                                                            std::size_t limit) = 0;
+
+  // Labels administrators put on studies (for scopes, security/scope.h). NotFound when the
+  // study is not stored.
+  virtual Status AddStudyLabel(std::string_view study_instance_uid, std::string_view label) = 0;
+  virtual Status RemoveStudyLabel(std::string_view study_instance_uid, std::string_view label) = 0;
+  virtual Result<std::vector<std::string>> StudyLabels(std::string_view study_instance_uid) = 0;
 };
 
 }  // namespace bastion::index

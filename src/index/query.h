@@ -16,6 +16,7 @@
 
 #include "base/status.h"
 #include "dicom/data_set.h"
+#include "security/scope.h"
 
 namespace bastion::index {
 
@@ -45,6 +46,9 @@ struct Query {
   std::vector<dicom::Tag> return_keys;  // every key of the identifier, in tag order
   std::vector<KeyMatch> matches;        // the keys with a value to match
   QueryOptions options;
+  // Only studies in scope match, at every level (a patient matches through its studies in
+  // scope). Set from the caller's identity, never from the identifier.
+  security::Scope scope;
 };
 
 // Builds the query for `level` from a C-FIND identifier. Malformed for an invalid range or a

@@ -3,7 +3,7 @@
 // Produced by the peer registry (calling AE title bound to host and/or certificate), by the
 // user store (PS3.7 D.3.3.7 User Identity type 2, username + passcode), by the JWT verifier
 // (type 5, RFC 7519) and by client-certificate checks. Authorization looks only at `roles`
-// (see permissions.h); `user` and `source` feed the audit trail (PS3.15 A.5.3 UserID).
+// (see permissions.h) and `scope`; `user` and `source` feed the audit trail (PS3.15 A.5.3 UserID).
 // Thread-safety: a plain value; copy it between threads.
 #pragma once
 
@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "security/scope.h"
+
 namespace bastion::security {
 
 struct Identity {
@@ -19,6 +21,7 @@ struct Identity {
 
   std::string user;                // user name, JWT subject, or calling AE title for kPeer
   std::vector<std::string> roles;  // role names; unknown roles grant nothing
+  Scope scope;                     // the studies it may see (security/scope.h)
   Source source = Source::kPeer;
 };
 

@@ -288,6 +288,13 @@ Result<PeerRegistry::Snapshot> PeerRegistry::Parse(std::string_view text) const 
       if (!it->is_boolean()) return Status::Malformed("require_identity is not a boolean");
       peer.require_identity = it->get<bool>();
     }
+    if (auto it = p.find("plaintext"); it != p.end()) {
+      if (!it->is_boolean()) return Status::Malformed("plaintext is not a boolean");
+      peer.plaintext = it->get<bool>();
+    }
+    if (auto it = p.find("scope"); it != p.end()) {
+      BASTION_ASSIGN_OR_RETURN(peer.scope, ScopeFromJson(*it));
+    }
     Result<Peer> normal = NormalizePeer(std::move(peer));
     if (!normal.ok()) return normal.status();
     std::string key = normal->ae_title;
@@ -307,6 +314,8 @@ std::string PeerRegistry::Serialize(const Snapshot& snapshot) const {
                   {"roles", p.roles},
                   {"require_identity", p.require_identity}};
     if (!p.cert_sha256.empty()) entry["cert_sha256"] = p.cert_sha256;
+    if (p.plaintext) entry["plaintext"] = true;
+    if (!p.scope.unrestricted()) entry["scope"] = ScopeToJson(p.scope);
     peers.push_back(std::move(entry));
   }
   Json doc = {{"format", std::string(kFormat)}, {"version", kVersion}, {"peers", std::move(peers)}};
@@ -340,6 +349,16 @@ Status PeerRegistry::Remove(std::string_view ae_title) {
     auto it = s.find(key);
     if (it == s.end()) return Status::NotFound("no peer with AE title " + key);
     s.erase(it);
+    return Status::Ok();
+  });
+}
+
+Status PeerRegistry::SetScope(std::string_view ae_title, Scope scope) {
+  BASTION_ASSIGN_OR_RETURN(std::string key, NormalizeAeTitle(ae_title));
+  return Modify([&](Snapshot& s) -> Status {
+    auto it = s.find(key);
+    if (it == s.end()) return Status::NotFound("no peer with AE title " + key);
+    it->second.scope = std::move(scope);
     return Status::Ok();
   });
 }

@@ -30,6 +30,7 @@
 #include "security/permissions.h"
 #include "security/private_file.h"
 #include "security/private_store.h"
+#include "security/scope.h"
 
 namespace bastion::security {
 
@@ -41,6 +42,10 @@ struct Peer {
   std::string cert_sha256;           // lower-case hex of the client certificate's DER; empty = none
   bool require_identity = false;     // must also send User Identity (type 2 or 5)
   bool require_client_cert = false;  // true exactly when cert_sha256 is set
+  Scope scope;                       // the studies it may query and retrieve (scope.h)
+  // Outgoing associations to it (C-MOVE destinations, `store --to`) without TLS: only for
+  // equipment that cannot do TLS, set explicitly by an administrator.
+  bool plaintext = false;
 };
 
 // 1-16 characters of the default repertoire (0x20-0x7E) without backslash, not all spaces.
@@ -102,7 +107,8 @@ class PeerRegistry {
   // require_client_cert set from cert_sha256), then writes the file. Conflict if the title
   // is registered.
   Status Add(Peer peer);
-  Status Remove(std::string_view ae_title);  // NotFound if absent
+  Status Remove(std::string_view ae_title);                 // NotFound if absent
+  Status SetScope(std::string_view ae_title, Scope scope);  // NotFound if absent
   Status Save();
   Result<bool> ReloadIfChanged();
 

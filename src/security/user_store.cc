@@ -119,6 +119,11 @@ Result<UserStore::Snapshot> UserStore::Parse(std::string_view text) const {
       if (!disabled->is_boolean()) return context(Status::Malformed("bad disabled flag"));
       s.user.disabled = disabled->get<bool>();
     }
+    if (auto scope = u.find("scope"); scope != u.end()) {
+      auto parsed = ScopeFromJson(*scope);
+      if (!parsed.ok()) return context(parsed.status());
+      s.user.scope = std::move(parsed).value();
+    }
     std::string key = s.user.name;
     if (!out.emplace(std::move(key), std::move(s)).second) {
       return Status::Malformed("user " + name->get<std::string>() + " appears twice");
@@ -130,7 +135,7 @@ Result<UserStore::Snapshot> UserStore::Parse(std::string_view text) const {
 std::string UserStore::Serialize(const Snapshot& snapshot) const {
   Json users = Json::array();
   for (const auto& [name, s] : snapshot) {
-    users.push_back({
+    Json entry = {
         {"name", s.user.name},
         {"roles", s.user.roles},
         {"password_hash", s.password_hash},
@@ -138,7 +143,9 @@ std::string UserStore::Serialize(const Snapshot& snapshot) const {
          std::chrono::duration_cast<std::chrono::seconds>(s.user.created.time_since_epoch())
              .count()},
         {"disabled", s.user.disabled},
-    });
+    };
+    if (!s.user.scope.unrestricted()) entry["scope"] = ScopeToJson(s.user.scope);
+    users.push_back(std::move(entry));
   }
   Json doc = {{"format", std::string(kFormat)}, {"version", kVersion}, {"users", std::move(users)}};
   return doc.dump(2) + "\n";
@@ -210,6 +217,15 @@ Status UserStore::SetRoles(const std::string& name, const std::vector<std::strin
     auto it = s.find(name);
     if (it == s.end()) return Status::NotFound("no user " + name);
     it->second.user.roles = roles;
+    return Status::Ok();
+  });
+}
+
+Status UserStore::SetScope(const std::string& name, Scope scope) {
+  return Modify([&](Snapshot& s) -> Status {
+    auto it = s.find(name);
+    if (it == s.end()) return Status::NotFound("no user " + name);
+    it->second.user.scope = std::move(scope);
     return Status::Ok();
   });
 }

@@ -30,12 +30,14 @@
 #include "security/permissions.h"
 #include "security/private_file.h"
 #include "security/private_store.h"
+#include "security/scope.h"
 
 namespace bastion::security {
 
 struct User {
   std::string name;
   std::vector<std::string> roles;
+  Scope scope;  // the studies this user may see; unrestricted when empty
   std::chrono::system_clock::time_point created{};
   bool disabled = false;
 };
@@ -82,6 +84,7 @@ class UserStore {
   Status SetPassword(const std::string& name, std::string_view password);
   Status SetRoles(const std::string& name, const std::vector<std::string>& roles);
   Status SetDisabled(const std::string& name, bool disabled);
+  Status SetScope(const std::string& name, Scope scope);
 
   // Rewrites the file from the current state (creates it when it does not exist yet).
   Status Save();

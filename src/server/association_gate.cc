@@ -86,7 +86,7 @@ AdmissionDecision AssociationGate::Decide(const net::pdu::AAssociateRq& rq,
         true);
   }
 
-  security::Identity identity{rq.calling_ae_title, registered->roles,
+  security::Identity identity{rq.calling_ae_title, registered->roles, registered->scope,
                               security::Identity::Source::kPeer};
   if (!peer.certificate_fingerprint.empty() && registered->require_client_cert) {
     identity.source = security::Identity::Source::kCertificate;
@@ -109,7 +109,7 @@ AdmissionDecision AssociationGate::Decide(const net::pdu::AAssociateRq& rq,
               {RejectResult::kPermanent, RejectSource::kServiceUser, reason::kNoReasonGiven},
               "user identity verification failed", rq, peer, true);
         }
-        identity = {user->name, user->roles, security::Identity::Source::kPassword};
+        identity = {user->name, user->roles, user->scope, security::Identity::Source::kPassword};
         identity_verified = true;
         break;
       }
@@ -147,6 +147,7 @@ AdmissionDecision AssociationGate::Decide(const net::pdu::AAssociateRq& rq,
   if (identity_verified) {
     // A user acting through a peer gets no more than both are allowed.
     permissions = Intersect(permissions, roles_.PermissionsOf(identity.roles));
+    identity.scope = security::Intersect(std::move(identity.scope), registered->scope);
     Emit(audit::AuditEventType::kAuthenticationSucceeded, audit::AuditOutcome::kSuccess, rq, peer,
          identity.user,
          "user identity verified (" + std::string(security::IdentitySourceName(identity.source)) +

@@ -114,7 +114,7 @@ Result<Config> LoadConfig(const std::string& data_dir) {
   for (const auto& [key, _] : root) {
     const std::string k(key.str());
     if (k != "dicom" && k != "limits" && k != "tls" && k != "lockout" && k != "jwt_issuers" &&
-        k != "roles" && k != "storage") {
+        k != "roles" && k != "storage" && k != "query_retrieve") {
       errors.push_back("unknown section [" + k + "]");
     }
   }
@@ -191,6 +191,24 @@ Result<Config> LoadConfig(const std::string& data_dir) {
     }
     st.objects_dir = config.Resolve(st.objects_dir);
     st.index_file = config.Resolve(st.index_file);
+  }
+  {
+    QueryRetrieveConfig& q = config.query_retrieve;
+    TableReader t(root["query_retrieve"].as_table(), "query_retrieve", errors);
+    t.Get("max_find_results", q.max_find_results);
+    t.Get("case_insensitive_person_names", q.case_insensitive_person_names);
+    t.Get("max_retrieve_instances", q.max_retrieve_instances);
+    t.Get("retrieve_threads", q.retrieve_threads);
+    t.Get("sub_operation_timeout_seconds", q.sub_operation_timeout_seconds);
+    t.RejectUnknownKeys();
+    if (q.max_find_results == 0) errors.push_back("query_retrieve.max_find_results must be >= 1");
+    if (q.max_retrieve_instances == 0 || q.max_retrieve_instances > 65535) {
+      errors.push_back("query_retrieve.max_retrieve_instances must be 1-65535");
+    }
+    if (q.retrieve_threads == 0) errors.push_back("query_retrieve.retrieve_threads must be >= 1");
+    if (q.sub_operation_timeout_seconds == 0) {
+      errors.push_back("query_retrieve.sub_operation_timeout_seconds must be >= 1");
+    }
   }
   if (const toml::array* issuers = root["jwt_issuers"].as_array()) {
     for (const toml::node& node : *issuers) {
@@ -315,6 +333,13 @@ std::string RenderInitialConfig(const std::string& ae_title, std::uint16_t dicom
        "max_inflate_ratio = 200\n"
        "# Private SOP classes to accept for storage, besides the standard ones:\n"
        "# extra_sop_classes = [\"1.2.3.4.5\"]\n"
+       "\n"
+       "[query_retrieve]\n"
+       "max_find_results = 10000           # more matches: refused (0xA700), narrow the query\n"
+       "case_insensitive_person_names = true\n"
+       "max_retrieve_instances = 65535     # per C-MOVE/C-GET (the counts are 16-bit)\n"
+       "retrieve_threads = 4               # concurrent C-MOVE/C-GET; more wait their turn\n"
+       "sub_operation_timeout_seconds = 60 # per C-STORE sent, and to reach a destination\n"
        "\n"
        "# JWT issuers accepted for DICOM User Identity type 5 (PS3.7 D.3.3.7):\n"
        "# [[jwt_issuers]]\n"

@@ -88,6 +88,15 @@ struct StorageConfig {
   std::vector<std::string> extra_sop_classes;
 };
 
+// Query/retrieve (issue 5): C-FIND result cap and matching, C-MOVE/C-GET sub-operations.
+struct QueryRetrieveConfig {
+  std::uint32_t max_find_results = 10000;  // more matches: 0xA700, narrow the query
+  bool case_insensitive_person_names = true;
+  std::uint32_t max_retrieve_instances = 65535;      // one C-MOVE/C-GET at most (counts are US)
+  std::uint32_t retrieve_threads = 4;                // concurrent retrieves; more wait their turn
+  std::uint32_t sub_operation_timeout_seconds = 60;  // per C-STORE exchange and association
+};
+
 struct Config {
   std::string data_dir;  // absolute; relative paths in the file resolve against it
   DicomListenConfig dicom;
@@ -95,6 +104,7 @@ struct Config {
   TlsConfig tls;
   LockoutConfig lockout;
   StorageConfig storage;
+  QueryRetrieveConfig query_retrieve;
   std::vector<JwtIssuerConfig> jwt_issuers;
   std::map<std::string, std::vector<std::string>> custom_roles;  // role -> permission names
 

@@ -59,6 +59,7 @@ struct DicomServer::Parts {
   std::unique_ptr<boost::asio::thread_pool> decision_pool;
   std::unique_ptr<ArchiveService> archive;
   std::unique_ptr<boost::asio::thread_pool> ingest_pool;
+  std::unique_ptr<boost::asio::thread_pool> retrieve_pool;
   std::unique_ptr<net::transport::Server> network;
 };
 
@@ -100,15 +101,17 @@ Result<std::vector<std::string>> DicomServer::Start() {
   local.syntaxes.push_back({kVerificationSopClass, config.dicom.transfer_syntaxes, false});
   // Storage: every standard storage SOP class (and the configured private ones), in every
   // transfer syntax we can store as received.
+  // We may also be their SCU on a C-GET's association (role selection, PS3.7 D.3.3.4).
   for (const std::string& sop_class : dicom::StorageSopClasses()) {
-    local.syntaxes.push_back({sop_class, dicom::AllTransferSyntaxes(), false});
+    local.syntaxes.push_back({sop_class, dicom::AllTransferSyntaxes(), true});
   }
-  // Query: Patient Root and Study Root C-FIND (PS3.4 C.6.1, C.6.2).
-  for (const char* model : {kPatientRootFind, kStudyRootFind}) {
+  // Query/retrieve: Patient Root and Study Root C-FIND, C-MOVE, C-GET (PS3.4 C.6.1, C.6.2).
+  for (const char* model : {kPatientRootFind, kStudyRootFind, kPatientRootMove, kStudyRootMove,
+                            kPatientRootGet, kStudyRootGet}) {
     local.syntaxes.push_back({model, config.dicom.transfer_syntaxes, false});
   }
   for (const std::string& sop_class : config.storage.extra_sop_classes) {
-    local.syntaxes.push_back({sop_class, dicom::AllTransferSyntaxes(), false});
+    local.syntaxes.push_back({sop_class, dicom::AllTransferSyntaxes(), true});
   }
 
   BASTION_ASSIGN_OR_RETURN(parts_->archive, OpenArchiveService(config, *dir_.audit));
@@ -136,6 +139,16 @@ Result<std::vector<std::string>> DicomServer::Start() {
   context->decision_pool = parts_->decision_pool.get();
   context->archive = parts_->archive->archive.get();
   context->ingest_pool = parts_->ingest_pool.get();
+  const QueryRetrieveConfig& qr = config.query_retrieve;
+  parts_->retrieve_pool = std::make_unique<boost::asio::thread_pool>(qr.retrieve_threads);
+  context->retrieve_pool = parts_->retrieve_pool.get();
+  context->peers = dir_.peers.get();
+  context->find_limits.query.max_results = qr.max_find_results;
+  context->find_limits.query.case_insensitive_person_names = qr.case_insensitive_person_names;
+  context->retrieve_limits.max_instances = qr.max_retrieve_instances;
+  context->retrieve_limits.sub_operation_timeout =
+      std::chrono::seconds(qr.sub_operation_timeout_seconds);
+  context->outgoing = OutgoingSettingsFrom(config);
   context->pdu_limits.max_pdata_length = config.dicom.max_pdu_length;
   context->pdu_limits.max_associate_length = config.limits.max_associate_pdu_length;
   context->pdu_limits.max_presentation_contexts = config.limits.max_presentation_contexts;
@@ -202,6 +215,7 @@ void DicomServer::Stop() {
   if (reloader_.joinable()) reloader_.join();
   if (parts_->network) parts_->network->Stop();
   if (parts_->decision_pool) parts_->decision_pool->join();
+  if (parts_->retrieve_pool) parts_->retrieve_pool->join();
   if (parts_->ingest_pool) parts_->ingest_pool->join();
   audit::AuditEvent stopped;
   stopped.type = audit::AuditEventType::kApplicationStop;

@@ -85,6 +85,7 @@ void DicomSession::OnClosed(const std::string& reason) {
   auto effects = machine_.OnTransportClosed();
   (void)effects;  // nothing left to send; indications only matter for the log below
   AuditStoredInstances();
+  CloseRetrieveLink();
   if (admitted_ && admitted_->accepted && context_->audit != nullptr && !end_reason_.empty()) {
     audit::AuditEvent event;
     event.type = audit::AuditEventType::kSecurityAlert;
@@ -278,9 +279,18 @@ Status DicomSession::OnCommand(std::uint8_t context_id, dimse::Command command) 
                                                         : dimse::status::kRefusedNotAuthorized));
     return Status::Ok();
   }
-  if (store_ || find_ || completing_store_) {
+  if (field == static_cast<std::uint16_t>(dimse::CommandField::kCCancelRq)) {
+    OnCancel(command);
+    return Status::Ok();
+  }
+  if (field == static_cast<std::uint16_t>(dimse::CommandField::kCStoreRsp)) {
+    OnStoreResponse(command);  // a C-GET sub-operation's answer
+    return Status::Ok();
+  }
+  if ((field & 0x8000) != 0) return Status::Ok();  // a response to nothing of ours: ignored
+  if (store_ || find_ || retrieve_ || completing_store_) {
     // We negotiate an asynchronous operations window of 1 (PS3.7 D.3.3.3).
-    AbortAsProvider("a request arrived before the previous C-STORE was answered");
+    AbortAsProvider("a request arrived before the previous one was answered");
     return Status::Ok();
   }
   if (field == static_cast<std::uint16_t>(dimse::CommandField::kCStoreRq)) {
@@ -293,17 +303,18 @@ Status DicomSession::OnCommand(std::uint8_t context_id, dimse::Command command) 
     BeginFind(context_id, command);
     return Status::Ok();
   }
-  if (field == static_cast<std::uint16_t>(dimse::CommandField::kCCancelRq)) {
-    return Status::Ok();  // nothing of ours is pending
+  if (field == static_cast<std::uint16_t>(dimse::CommandField::kCMoveRq) ||
+      field == static_cast<std::uint16_t>(dimse::CommandField::kCGetRq)) {
+    discard_data_set_ = false;
+    BeginRetrieve(context_id, command);
+    return Status::Ok();
   }
   // A request for a service this server does not provide: answer, do not abort.
-  if ((field & 0x8000) == 0) {
-    SendMessage(context_id,
-                dimse::MakeResponse(static_cast<dimse::CommandField>(field | 0x8000), message_id,
-                                    command.affected_sop_class_uid().value_or(""),
-                                    command.affected_sop_instance_uid().value_or(""),
-                                    dimse::status::kUnrecognizedOperation));
-  }
+  SendMessage(context_id,
+              dimse::MakeResponse(static_cast<dimse::CommandField>(field | 0x8000), message_id,
+                                  command.affected_sop_class_uid().value_or(""),
+                                  command.affected_sop_instance_uid().value_or(""),
+                                  dimse::status::kUnrecognizedOperation));
   return Status::Ok();
 }
 
@@ -331,18 +342,25 @@ std::uint16_t StoreStatus(const Status& st) {
 
 Status DicomSession::OnDataSetFragment(std::uint8_t, std::span<const std::uint8_t> bytes,
                                        bool last) {
-  if (find_) {
-    if (find_->refusal == 0) {
-      if (find_->identifier.size() + bytes.size() > context_->find_limits.max_identifier_bytes) {
-        find_->refusal = dimse::status::kCannotUnderstand;
-        find_->comment = "the identifier is longer than " +
-                         std::to_string(context_->find_limits.max_identifier_bytes) + " bytes";
-        find_->identifier.clear();
-      } else {
-        find_->identifier.insert(find_->identifier.end(), bytes.begin(), bytes.end());
-      }
+  // An identifier is gathered whole, within its limit.
+  auto gather = [bytes](PendingFind& request, std::size_t max_bytes) {
+    if (request.refusal != 0) return;
+    if (request.identifier.size() + bytes.size() > max_bytes) {
+      request.refusal = dimse::status::kCannotUnderstand;
+      request.comment = "the identifier is longer than " + std::to_string(max_bytes) + " bytes";
+      request.identifier.clear();
+    } else {
+      request.identifier.insert(request.identifier.end(), bytes.begin(), bytes.end());
     }
+  };
+  if (find_) {
+    gather(*find_, context_->find_limits.max_identifier_bytes);
     if (last) RunFind();
+    return Status::Ok();
+  }
+  if (retrieve_ && !retrieve_->running) {
+    gather(retrieve_->request, context_->retrieve_limits.max_identifier_bytes);
+    if (last) RunRetrieve();
     return Status::Ok();
   }
   if (!store_) {
@@ -518,31 +536,52 @@ void DicomSession::RunFind() {
     }
     context_->audit->Emit(event);
   }
-  OffStrand(
-      [index = &context_->archive->index(), query = std::move(query).value()] {
-        return index->Find(query);
-      },
-      [this, ts = *ts,
-       cap = context_->find_limits.query.max_results](Result<std::vector<dicom::DataSet>> rows) {
-        if (!rows.ok()) {
-          SendFindFinal(dimse::status::kProcessingFailure, rows.status().message());
-          return;
-        }
-        if (rows->size() > cap) {
-          SendFindFinal(dimse::status::kOutOfResources,
-                        "more than " + std::to_string(cap) + " matches: narrow the query");
-          return;
-        }
-        for (dicom::DataSet& match : *rows) {
-          auto bytes = EncodeFindMatch(std::move(match), ts);
-          if (!bytes.ok() || closed_) continue;
-          SendMessage(find_->context_id,
-                      dimse::MakeResponse(dimse::CommandField::kCFindRsp, find_->message_id,
-                                          find_->sop_class_uid, "", dimse::status::kPending, true),
-                      *bytes);
-        }
-        SendFindFinal(dimse::status::kSuccess, "");
-      });
+  query->scope = admitted_->identity.scope;
+  OffStrand([index = &context_->archive->index(),
+             query = std::move(query).value()] { return index->Find(query); },
+            [this, cap = context_->find_limits.query.max_results](
+                Result<std::vector<dicom::DataSet>> rows) {
+              if (!rows.ok()) {
+                SendFindFinal(dimse::status::kProcessingFailure, rows.status().message());
+                return;
+              }
+              if (rows->size() > cap) {
+                SendFindFinal(dimse::status::kOutOfResources,
+                              "more than " + std::to_string(cap) + " matches: narrow the query");
+                return;
+              }
+              SendFindMatches(std::move(rows).value(), 0);
+            });
+}
+
+// Matches go out a batch at a time, each batch a separate task on the strand, so that reads
+// (a C-CANCEL-RQ) are handled between them and no more than one batch is queued unsent.
+void DicomSession::SendFindMatches(std::vector<dicom::DataSet> rows, std::size_t next) {
+  constexpr std::size_t kBatch = 64;
+  if (closed_ || !find_) return;
+  if (find_->cancelled) {
+    SendFindFinal(dimse::status::kCancel, "");
+    return;
+  }
+  const auto* context = admitted_->negotiation.association.FindContext(find_->context_id);
+  const auto ts = dicom::FindTransferSyntax(context->transfer_syntax);
+  const std::size_t end = std::min(rows.size(), next + kBatch);
+  for (std::size_t i = next; i < end; ++i) {
+    auto bytes = EncodeFindMatch(std::move(rows[i]), *ts);
+    if (!bytes.ok()) continue;
+    SendMessage(find_->context_id,
+                dimse::MakeResponse(dimse::CommandField::kCFindRsp, find_->message_id,
+                                    find_->sop_class_uid, "", dimse::status::kPending, true),
+                *bytes);
+  }
+  if (end == rows.size()) {
+    SendFindFinal(dimse::status::kSuccess, "");
+    return;
+  }
+  connection_->WhenWritten([this, rows = std::move(rows), end]() mutable {
+    connection_->Post(
+        [this, rows = std::move(rows), end]() mutable { SendFindMatches(std::move(rows), end); });
+  });
 }
 
 void DicomSession::SendFindFinal(std::uint16_t status, std::string error_comment) {

@@ -24,6 +24,8 @@
 #include "security/lockout.h"
 #include "server/association_gate.h"
 #include "server/find_service.h"
+#include "server/move_destination.h"
+#include "server/retrieve_service.h"
 
 namespace bastion::server {
 
@@ -42,10 +44,16 @@ struct SessionContext {
   archive::Archive* archive = nullptr;                // C-STORE SCP; nullptr: refused
   boost::asio::thread_pool* ingest_pool = nullptr;    // fsync, validation, index work
   FindLimits find_limits;
+  const security::PeerRegistry* peers = nullptr;      // C-MOVE destinations
+  boost::asio::thread_pool* retrieve_pool = nullptr;  // C-MOVE/C-GET sub-operations
+  RetrieveLimits retrieve_limits;
+  OutgoingSettings outgoing;
   net::pdu::PduLimits pdu_limits;
   net::dimse::CommandLimits command_limits;
   SessionTimeouts timeouts;
 };
+
+struct RetrieveLink;  // dicom_session_retrieve.cc
 
 class DicomSession final : public net::transport::ConnectionLogic,
                            private net::dimse::MessageHandler {
@@ -71,7 +79,21 @@ class DicomSession final : public net::transport::ConnectionLogic,
   void AuditStoredInstances();
   void BeginFind(std::uint8_t context_id, const net::dimse::Command& command);
   void RunFind();
+  void SendFindMatches(std::vector<dicom::DataSet> rows, std::size_t next);
   void SendFindFinal(std::uint16_t status, std::string error_comment);
+  // C-MOVE and C-GET (dicom_session_retrieve.cc): the sub-operations run on the retrieve pool
+  // while this association keeps reading (for C-CANCEL and, with C-GET, the C-STORE-RSPs).
+  void BeginRetrieve(std::uint8_t context_id, const net::dimse::Command& command);
+  void RunRetrieve();
+  void SendRetrievePending(const RetrieveProgress& progress);
+  void SendRetrieveFinal(std::uint16_t status, std::string error_comment,
+                         const RetrieveProgress& progress);
+  void OnStoreResponse(const net::dimse::Command& command);
+  void OnCancel(const net::dimse::Command& command);
+  // Sends PDUs queued by a C-GET sub-operation, then `written` once they are on the wire.
+  void SendSubOperationPdus(std::vector<net::pdu::PDataTf> pdus, std::function<void()> written);
+  void AuditRetrieve(const RetrieveProgress& progress, const std::string& destination);
+  void CloseRetrieveLink();  // tells running sub-operations that the association is gone
 
   // Runs `work` on the ingest pool while this association reads nothing, then `then(result)`
   // on the strand and reading resumes. Used for what may block: fsync, index transactions.
@@ -132,8 +154,9 @@ class DicomSession final : public net::transport::ConnectionLogic,
     std::string comment;
   };
   std::optional<PendingStore> store_;
-  // The C-FIND in progress: its identifier is gathered (bounded), then the query runs on the
-  // ingest pool and the matches are sent as pending responses.
+  // The C-FIND, C-MOVE or C-GET in progress: its identifier is gathered (bounded), then the
+  // query runs on the ingest pool; a C-FIND's matches are sent as pending responses, a
+  // retrieve's sub-operations run on the retrieve pool.
   struct PendingFind {
     std::uint8_t context_id = 0;
     std::uint16_t message_id = 0;
@@ -141,9 +164,18 @@ class DicomSession final : public net::transport::ConnectionLogic,
     std::vector<std::uint8_t> identifier;
     std::uint16_t refusal = 0;
     std::string comment;
+    bool cancelled = false;  // C-CANCEL-RQ received
   };
   std::optional<PendingFind> find_;
-  bool completing_store_ = false;  // reading paused while OffStrand work runs
+  struct PendingRetrieve {
+    PendingFind request;
+    bool is_get = false;
+    std::string destination;  // C-MOVE: Move Destination (0000,0600)
+    bool running = false;     // sub-operations under way on the retrieve pool
+  };
+  std::optional<PendingRetrieve> retrieve_;
+  std::shared_ptr<RetrieveLink> link_;  // shared with the running sub-operations
+  bool completing_store_ = false;       // reading paused while OffStrand work runs
   std::uint64_t stored_instances_ = 0;
   std::vector<std::string> stored_studies_;  // for the audit event, bounded
   bool pdu_timer_running_ = false;

@@ -25,6 +25,16 @@ struct FindLimits {
   index::QueryOptions query;
 };
 
+// A C-FIND, C-MOVE or C-GET identifier (encoded in `ts`, at most `max_bytes`) and its
+// Query/Retrieve Level; the Study Root models (`study_root`) have no PATIENT level.
+struct Identifier {
+  index::QueryLevel level;
+  dicom::DataSet dataset;
+};
+Result<Identifier> ReadIdentifier(std::span<const std::uint8_t> identifier,
+                                  const dicom::TransferSyntax& ts, std::size_t max_bytes,
+                                  bool study_root);
+
 // Reads the identifier (encoded in `ts`) and builds the query. Malformed with a message for
 // the Error Comment when the identifier cannot be read, has no or an invalid Query/Retrieve
 // Level, or names a level the information model (`sop_class`) does not have.

@@ -70,6 +70,11 @@ TEST_F(QueryCaseTest, EveryCaseOfTheCaseFileMatchesAsSpecified) {
     auto added = index_->AddInstance(FromFixture(row));
     ASSERT_TRUE(added.ok()) << added.status().ToString();
   }
+  for (const auto& [study, labels] : cases["labels"].items()) {
+    for (const json& label : labels) {
+      ASSERT_TRUE(index_->AddStudyLabel(study, label.get<std::string>()).ok());
+    }
+  }
   int run = 0;
   for (const json& c : cases["cases"]) {
     SCOPED_TRACE(c["name"].get<std::string>());
@@ -82,9 +87,25 @@ TEST_F(QueryCaseTest, EveryCaseOfTheCaseFileMatchesAsSpecified) {
       identifier.SetString(dicom::Tag::FromU32(entry->tag), entry->vr, value.get<std::string>());
     }
     auto query = BuildQuery(*level, identifier);
+    if (query.ok() && c.contains("scope")) {
+      auto scope = security::ScopeFromJson(c["scope"]);
+      ASSERT_TRUE(scope.ok()) << scope.status().ToString();
+      query->scope = *scope;
+    }
+    ++run;
+    if (c.value("retrieve", false)) {
+      ASSERT_TRUE(query.ok()) << query.status().ToString();
+      auto instances = index_->FindInstances(*query, 1000);
+      ASSERT_TRUE(instances.ok()) << instances.status().ToString();
+      std::vector<std::string> got, want = c["expect"].get<std::vector<std::string>>();
+      for (const StoredInstance& i : *instances) got.push_back(i.sop_instance_uid);
+      std::sort(got.begin(), got.end());
+      std::sort(want.begin(), want.end());
+      EXPECT_EQ(got, want);
+      continue;
+    }
     Result<std::vector<dicom::DataSet>> rows =
         query.ok() ? index_->Find(*query) : Result<std::vector<dicom::DataSet>>(query.status());
-    ++run;
     if (c.value("error", false)) {
       EXPECT_EQ(rows.status().code(), StatusCode::kMalformed);
       continue;
@@ -140,6 +161,40 @@ TEST_F(QueryCaseTest, StopsOneRowPastTheCap) {
   auto rows = index_->Find(*BuildQuery(QueryLevel::kImage, {}, options));
   ASSERT_TRUE(rows.ok());
   EXPECT_EQ(rows->size(), 3u);  // the caller sees the cap was reached
+}
+
+TEST_F(QueryCaseTest, LabelsBelongToStoredStudiesAndGoWithThem) {
+  const json cases = LoadCases();
+  for (const json& row : cases["fixture"]) ASSERT_TRUE(index_->AddInstance(FromFixture(row)).ok());
+  EXPECT_EQ(index_->AddStudyLabel("9.9.9", "research").code(), StatusCode::kNotFound);
+  EXPECT_EQ(index_->AddStudyLabel("1.2.1", "bad\\label").code(), StatusCode::kMalformed);
+  ASSERT_TRUE(index_->AddStudyLabel("1.2.1", "research").ok());
+  ASSERT_TRUE(index_->AddStudyLabel("1.2.1", "research").ok());  // idempotent
+  ASSERT_TRUE(index_->AddStudyLabel("1.2.1", "teaching").ok());
+  EXPECT_EQ(*index_->StudyLabels("1.2.1"), (std::vector<std::string>{"research", "teaching"}));
+  ASSERT_TRUE(index_->RemoveStudyLabel("1.2.1", "teaching").ok());
+  EXPECT_EQ(index_->RemoveStudyLabel("1.2.1", "teaching").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(index_->RemoveInstances(Level::kStudy, "1.2.1").ok());
+  EXPECT_TRUE(index_->StudyLabels("1.2.1")->empty());
+}
+
+TEST_F(QueryCaseTest, PatientCountsAreNotReturnedUnderAScope) {
+  const json cases = LoadCases();
+  for (const json& row : cases["fixture"]) ASSERT_TRUE(index_->AddInstance(FromFixture(row)).ok());
+  dicom::DataSet identifier;
+  identifier.SetString(dicom::Tag{0x0010, 0x0020}, dicom::Vr::kLO, "P1");
+  identifier.SetString(dicom::Tag{0x0020, 0x1200}, dicom::Vr::kIS, "");
+  auto query = BuildQuery(QueryLevel::kPatient, identifier);
+  ASSERT_TRUE(query.ok());
+  auto open = index_->Find(*query);
+  ASSERT_TRUE(open.ok());
+  EXPECT_EQ((*open)[0].GetString(dicom::Tag{0x0020, 0x1200}), "2");
+  query->scope = *security::ParseScopeArguments({"referring_physician=Wilson^James"});
+  auto scoped = index_->Find(*query);
+  ASSERT_TRUE(scoped.ok());
+  ASSERT_EQ(scoped->size(), 1u);
+  // Counting both studies would reveal one the caller may not see.
+  EXPECT_EQ((*scoped)[0].GetString(dicom::Tag{0x0020, 0x1200}).value_or(""), "");
 }
 
 }  // namespace

@@ -80,8 +80,19 @@ CREATE TABLE tombstones (
 );
 )sql";
 
+// Version 2: labels on studies, for scopes; removed with their study.
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE study_labels (
+  study_ref INTEGER NOT NULL REFERENCES studies(id),
+  label TEXT NOT NULL,
+  PRIMARY KEY (study_ref, label)
+) WITHOUT ROWID;
+CREATE INDEX studies_institution ON studies(institution_name);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "patients, studies, series, instances, tombstones", kV1},
+    {2, "study labels", kV2},
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dicom/dictionary.h"
+#include "index/sqlite/instance_rows.h"
 #include "index/sqlite/sqlite_index.h"
 #include "index/sqlite/statement.h"
 
@@ -69,23 +70,51 @@ struct Parameter {
   std::int64_t number = 0;
 };
 
-}  // namespace
-
-Result<std::vector<dicom::DataSet>> SqliteIndex::Find(const Query& query) {
-  // Columns: the return keys the index holds at this level or above.
-  std::string sql = "SELECT ";
-  std::vector<const QueryAttribute*> selected;
-  for (dicom::Tag tag : query.return_keys) {
-    const QueryAttribute* a = FindQueryAttribute(tag);
-    if (a == nullptr || a->level > query.level) continue;
-    sql += (selected.empty() ? "" : ", ") + std::string(a->column);
-    selected.push_back(a);
+// "?, ?, ?" for `values`, appended to `params`.
+std::string Placeholders(const std::vector<std::string>& values, std::vector<Parameter>& params) {
+  std::string out;
+  for (const std::string& v : values) {
+    out += out.empty() ? "?" : ", ?";
+    params.push_back({false, v, 0});
   }
-  if (selected.empty()) sql += "1";
-  sql += FromClause(query.level);
+  return out;
+}
 
-  std::vector<Parameter> params;
+// security::Scope over the row's study (studies.*, patients.*): every condition holds.
+std::string ScopeCondition(const security::Scope& scope, std::vector<Parameter>& params) {
+  std::string out;
+  for (const security::ScopeCondition& c : scope.conditions) {
+    std::string clause;
+    switch (c.attribute) {
+      case security::ScopeAttribute::kInstitution:
+        clause = "studies.institution_name IN (" + Placeholders(c.values, params) + ")";
+        break;
+      case security::ScopeAttribute::kReferringPhysician:
+        clause = "studies.referring_physician IN (" + Placeholders(c.values, params) + ")";
+        break;
+      case security::ScopeAttribute::kIssuerOfPatientId:
+        clause =
+            "(SELECT issuer FROM patients AS owner WHERE owner.id = studies.patient_ref) IN (" +
+            Placeholders(c.values, params) + ")";
+        break;
+      case security::ScopeAttribute::kLabel:
+        clause =
+            "EXISTS (SELECT 1 FROM study_labels WHERE study_labels.study_ref = studies.id "
+            "AND study_labels.label IN (" +
+            Placeholders(c.values, params) + "))";
+        break;
+    }
+    out += (out.empty() ? "(" : " AND ") + clause;
+  }
+  return out + ")";
+}
+
+// The WHERE clause of `query`'s key matches and scope, with its parameters in order.
+Result<std::string> WhereClause(const Query& query, std::vector<Parameter>& params) {
   std::string where;
+  auto add = [&where](const std::string& clause) {
+    where += (where.empty() ? " WHERE " : " AND ") + clause;
+  };
   for (const KeyMatch& m : query.matches) {
     const QueryAttribute* a = FindQueryAttribute(m.tag);
     if (a == nullptr) continue;
@@ -127,22 +156,25 @@ Result<std::vector<dicom::DataSet>> SqliteIndex::Find(const Query& query) {
         }
         break;
       case MatchKind::kUidList:
-        clause = column + " IN (";
-        for (std::size_t i = 0; i < m.uids.size(); ++i) {
-          clause += i == 0 ? "?" : ", ?";
-          params.push_back({false, m.uids[i], 0});
-        }
-        clause += ")";
+        clause = column + " IN (" + Placeholders(m.uids, params) + ")";
         break;
     }
-    where += (where.empty() ? " WHERE " : " AND ") + clause;
+    add(clause);
   }
-  sql += where + " ORDER BY " + OrderColumn(query.level) + " LIMIT ?";
-  params.push_back({true, "", static_cast<std::int64_t>(query.options.max_results) + 1});
+  if (!query.scope.unrestricted()) {
+    // Below patient level the row has its study; a patient is seen through its studies in
+    // scope.
+    const std::string condition = ScopeCondition(query.scope, params);
+    add(query.level == QueryLevel::kPatient
+            ? "EXISTS (SELECT 1 FROM studies WHERE studies.patient_ref = patients.id AND " +
+                  condition + ")"
+            : condition);
+  }
+  return where;
+}
 
-  std::lock_guard<std::mutex> lock(mutex_);
-  sqlite::Stmt s;
-  BASTION_RETURN_IF_ERROR(s.Prepare(db_, sql.c_str()));
+// Binds `params` in order.
+void BindAll(sqlite::Stmt& s, const std::vector<Parameter>& params) {
   for (std::size_t i = 0; i < params.size(); ++i) {
     const int index = static_cast<int>(i) + 1;
     if (params[i].is_int) {
@@ -151,6 +183,35 @@ Result<std::vector<dicom::DataSet>> SqliteIndex::Find(const Query& query) {
       s.Bind(index, std::string_view(params[i].text));
     }
   }
+}
+
+}  // namespace
+
+Result<std::vector<dicom::DataSet>> SqliteIndex::Find(const Query& query) {
+  // Columns: the return keys the index holds at this level or above.
+  std::string sql = "SELECT ";
+  std::vector<const QueryAttribute*> selected;
+  for (dicom::Tag tag : query.return_keys) {
+    const QueryAttribute* a = FindQueryAttribute(tag);
+    if (a == nullptr || a->level > query.level) continue;
+    sql += (selected.empty() ? "" : ", ") + std::string(a->column);
+    selected.push_back(a);
+  }
+  if (selected.empty()) sql += "1";
+  sql += FromClause(query.level);
+
+  std::vector<Parameter> params;
+  BASTION_ASSIGN_OR_RETURN(std::string where, WhereClause(query, params));
+  sql += where + " ORDER BY " + OrderColumn(query.level) + " LIMIT ?";
+  params.push_back({true, "", static_cast<std::int64_t>(query.options.max_results) + 1});
+  // A patient's counts cover all of its studies, in scope or not: not returned under a scope.
+  const bool hide_patient_counts =
+      query.level == QueryLevel::kPatient && !query.scope.unrestricted();
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  sqlite::Stmt s;
+  BASTION_RETURN_IF_ERROR(s.Prepare(db_, sql.c_str()));
+  BindAll(s, params);
   std::vector<dicom::DataSet> rows;
   while (true) {
     BASTION_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -160,7 +221,8 @@ Result<std::vector<dicom::DataSet>> SqliteIndex::Find(const Query& query) {
     for (dicom::Tag tag : query.return_keys) {
       const QueryAttribute* a = FindQueryAttribute(tag);
       const auto it = std::find(selected.begin(), selected.end(), a);
-      if (a == nullptr || it == selected.end()) {
+      if (a == nullptr || it == selected.end() ||
+          (hide_patient_counts && a->level == QueryLevel::kPatient && !a->matchable)) {
         // Not held by the index, or below the query level: returned empty.
         const dicom::DictionaryEntry* entry = dicom::LookupTag(tag);
         dicom::Element empty;
@@ -188,6 +250,77 @@ Result<std::vector<dicom::DataSet>> SqliteIndex::Find(const Query& query) {
     rows.push_back(std::move(ds));
   }
   return rows;
+}
+
+Result<std::vector<StoredInstance>> SqliteIndex::FindInstances(const Query& query,
+                                                               std::size_t limit) {
+  // The matches may name any level; every instance below what they match is retrieved.
+  Query below = query;
+  below.level = QueryLevel::kImage;
+  std::vector<Parameter> params;
+  BASTION_ASSIGN_OR_RETURN(std::string where, WhereClause(below, params));
+  const std::string sql = std::string("SELECT ") + sqlite::kInstanceColumns +
+                          "WHERE i.id IN (SELECT instances.id" + FromClause(QueryLevel::kImage) +
+                          where + ") ORDER BY se.id, i.id LIMIT ?";
+  params.push_back({true, "", static_cast<std::int64_t>(limit) + 1});
+  std::lock_guard<std::mutex> lock(mutex_);
+  sqlite::Stmt s;
+  BASTION_RETURN_IF_ERROR(s.Prepare(db_, sql.c_str()));
+  BindAll(s, params);
+  std::vector<StoredInstance> out;
+  while (true) {
+    BASTION_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(sqlite::ReadInstance(s));
+  }
+  return out;
+}
+
+Status SqliteIndex::AddStudyLabel(std::string_view study_uid, std::string_view label) {
+  BASTION_RETURN_IF_ERROR(security::ValidateLabel(label));
+  std::lock_guard<std::mutex> lock(mutex_);
+  sqlite::Stmt s;
+  BASTION_RETURN_IF_ERROR(s.Prepare(db_,
+                                    "INSERT OR IGNORE INTO study_labels (study_ref, label) "
+                                    "SELECT id, ? FROM studies WHERE study_uid = ?"));
+  BASTION_RETURN_IF_ERROR(s.Bind(1, label).Bind(2, study_uid).Run());
+  sqlite::Stmt exists;
+  BASTION_RETURN_IF_ERROR(exists.Prepare(db_, "SELECT 1 FROM studies WHERE study_uid = ?"));
+  exists.Bind(1, study_uid);
+  BASTION_ASSIGN_OR_RETURN(bool found, exists.Step());
+  if (!found) return Status::NotFound("no study " + std::string(study_uid) + " in the archive");
+  return Status::Ok();
+}
+
+Status SqliteIndex::RemoveStudyLabel(std::string_view study_uid, std::string_view label) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  sqlite::Stmt s;
+  BASTION_RETURN_IF_ERROR(s.Prepare(db_,
+                                    "DELETE FROM study_labels WHERE label = ? AND study_ref = "
+                                    "(SELECT id FROM studies WHERE study_uid = ?)"));
+  BASTION_RETURN_IF_ERROR(s.Bind(1, label).Bind(2, study_uid).Run());
+  if (sqlite3_changes(db_) == 0) {
+    return Status::NotFound("study " + std::string(study_uid) + " has no label '" +
+                            std::string(label) + "'");
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> SqliteIndex::StudyLabels(std::string_view study_uid) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  sqlite::Stmt s;
+  BASTION_RETURN_IF_ERROR(s.Prepare(db_,
+                                    "SELECT label FROM study_labels JOIN studies ON "
+                                    "study_labels.study_ref = studies.id WHERE study_uid = ? "
+                                    "ORDER BY label"));
+  s.Bind(1, study_uid);
+  std::vector<std::string> out;
+  while (true) {
+    BASTION_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(s.Text(0));
+  }
+  return out;
 }
 
 }  // namespace bastion::index

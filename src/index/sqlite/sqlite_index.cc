@@ -5,11 +5,14 @@
 #include <set>
 
 #include "base/utc_time.h"
+#include "index/sqlite/instance_rows.h"
 #include "index/sqlite/migrations.h"
 #include "index/sqlite/statement.h"
 
 namespace bastion::index {
 
+using sqlite::kInstanceColumns;
+using sqlite::ReadInstance;
 using sqlite::ResetOnExit;
 using sqlite::SqlError;
 using sqlite::Stmt;
@@ -25,33 +28,6 @@ Status Exec(sqlite3* db, const char* sql) {
                             " in: " + std::string(sql).substr(0, 80));
   }
   return Status::Ok();
-}
-
-constexpr const char* kInstanceColumns =
-    "i.sop_instance_uid, i.sop_class_uid, st.study_uid, se.series_uid, p.patient_id, p.issuer, "
-    "i.blob_id, i.transfer_syntax_uid, i.size, i.data_offset, i.meta_sha256, i.data_sha256, "
-    "i.received_at, i.source_ae_title, i.source_user, i.id, se.id, st.id, p.id "
-    "FROM instances i JOIN series se ON i.series_ref = se.id JOIN studies st ON se.study_ref = "
-    "st.id JOIN patients p ON st.patient_ref = p.id ";
-
-StoredInstance ReadInstance(const Stmt& s) {
-  StoredInstance r;
-  r.sop_instance_uid = s.Text(0);
-  r.sop_class_uid = s.Text(1);
-  r.study_instance_uid = s.Text(2);
-  r.series_instance_uid = s.Text(3);
-  r.patient_id = s.Text(4);
-  r.issuer = s.Text(5);
-  r.storage.blob_id = s.Text(6);
-  r.storage.transfer_syntax_uid = s.Text(7);
-  r.storage.size = static_cast<std::uint64_t>(s.Int(8));
-  r.storage.data_offset = static_cast<std::uint64_t>(s.Int(9));
-  r.storage.meta_sha256 = s.Text(10);
-  r.storage.data_sha256 = s.Text(11);
-  r.storage.received_at = s.Text(12);
-  r.storage.source_ae_title = s.Text(13);
-  r.storage.source_user = s.Text(14);
-  return r;
 }
 
 // Appends `modality` to a backslash-separated set when absent.
@@ -428,8 +404,12 @@ Result<std::vector<StoredInstance>> SqliteIndex::RemoveLocked(Level level, std::
       "bytes=(SELECT COALESCE(SUM(bytes),0) FROM series WHERE study_ref=?1), "
       "modalities=(SELECT COALESCE(GROUP_CONCAT(m, '\\'),'') FROM (SELECT DISTINCT modality AS m "
       "FROM series WHERE study_ref=?1 AND modality<>'' ORDER BY id)) WHERE id=?1"));
+  BASTION_RETURN_IF_ERROR(drop_study.Prepare(db_,
+                                             "DELETE FROM study_labels WHERE study_ref=?1 AND "
+                                             "(SELECT series_count FROM studies WHERE id=?1)=0"));
+  Stmt drop_study_row;
   BASTION_RETURN_IF_ERROR(
-      drop_study.Prepare(db_, "DELETE FROM studies WHERE id=? AND series_count=0"));
+      drop_study_row.Prepare(db_, "DELETE FROM studies WHERE id=? AND series_count=0"));
   BASTION_RETURN_IF_ERROR(fix_patient.Prepare(
       db_,
       "UPDATE patients SET study_count=(SELECT COUNT(*) FROM studies WHERE patient_ref=?1), "
@@ -444,6 +424,7 @@ Result<std::vector<StoredInstance>> SqliteIndex::RemoveLocked(Level level, std::
   for (std::int64_t id : study_ids) {
     BASTION_RETURN_IF_ERROR(fix_study.Bind(1, id).Run());
     BASTION_RETURN_IF_ERROR(drop_study.Bind(1, id).Run());
+    BASTION_RETURN_IF_ERROR(drop_study_row.Bind(1, id).Run());
   }
   for (std::int64_t id : patient_ids) {
     BASTION_RETURN_IF_ERROR(fix_patient.Bind(1, id).Run());

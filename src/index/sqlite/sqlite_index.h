@@ -41,7 +41,12 @@ class SqliteIndex final : public Index {
   Result<std::vector<std::string>> Tombstones() override;
   Status ForgetTombstones(const std::vector<std::string>& blob_ids) override;
   Result<bool> HasBlob(std::string_view blob_id) override;
-  Result<std::vector<dicom::DataSet>> Find(const Query& query) override;  // sqlite_find.cc
+  // sqlite_find.cc
+  Result<std::vector<dicom::DataSet>> Find(const Query& query) override;
+  Result<std::vector<StoredInstance>> FindInstances(const Query& query, std::size_t limit) override;
+  Status AddStudyLabel(std::string_view study_instance_uid, std::string_view label) override;
+  Status RemoveStudyLabel(std::string_view study_instance_uid, std::string_view label) override;
+  Result<std::vector<std::string>> StudyLabels(std::string_view study_instance_uid) override;
 
   struct Statements;
 

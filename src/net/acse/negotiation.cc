@@ -170,7 +170,12 @@ pdu::AAssociateRq BuildAssociateRq(const std::string& calling_ae, const std::str
   for (const SupportedSyntax& s : local.syntaxes) {
     if (id == 0) break;  // 128 contexts at most; wrapped around
     rq.presentation_contexts.push_back({id, s.abstract_syntax, s.transfer_syntaxes});
-    if (s.acceptor_may_be_scu) {
+    // One role selection item per SOP class (PS3.7 D.3.3.4), however many contexts it has.
+    const auto& roles = rq.user_information.role_selections;
+    if (s.acceptor_may_be_scu &&
+        std::none_of(roles.begin(), roles.end(), [&s](const pdu::RoleSelection& r) {
+          return r.sop_class_uid == s.abstract_syntax;
+        })) {
       rq.user_information.role_selections.push_back({s.abstract_syntax, true, true});
     }
     id = static_cast<std::uint8_t>(id + 2);

@@ -152,7 +152,7 @@ dicom::DataSet MakeCEchoRq(std::uint16_t message_id) {
 }
 
 dicom::DataSet MakeCStoreRq(std::uint16_t message_id, const std::string& sop_class_uid,
-                            const std::string& sop_instance_uid) {
+                            const std::string& sop_instance_uid, const MoveOriginator* originator) {
   dicom::DataSet ds;
   ds.SetString(kAffectedSopClassUid, Vr::kUI, sop_class_uid);
   ds.SetU16(kCommandFieldTag, static_cast<std::uint16_t>(CommandField::kCStoreRq));
@@ -160,17 +160,65 @@ dicom::DataSet MakeCStoreRq(std::uint16_t message_id, const std::string& sop_cla
   ds.SetU16(dicom::Tag{0x0000, 0x0700}, 0x0000);  // Priority: medium
   ds.SetU16(kCommandDataSetType, 0x0000);         // a data set follows
   ds.SetString(kAffectedSopInstanceUid, Vr::kUI, sop_instance_uid);
+  if (originator != nullptr) {
+    ds.SetString(dicom::Tag{0x0000, 0x1030}, Vr::kAE, originator->ae_title);
+    ds.SetU16(dicom::Tag{0x0000, 0x1031}, originator->message_id);
+  }
   return ds;
 }
 
-dicom::DataSet MakeCFindRq(std::uint16_t message_id, const std::string& sop_class_uid) {
+namespace {
+// A query/retrieve request: medium priority, an identifier follows.
+dicom::DataSet MakeIdentifierRq(CommandField field, std::uint16_t message_id,
+                                const std::string& sop_class_uid) {
   dicom::DataSet ds;
   ds.SetString(kAffectedSopClassUid, Vr::kUI, sop_class_uid);
-  ds.SetU16(kCommandFieldTag, static_cast<std::uint16_t>(CommandField::kCFindRq));
+  ds.SetU16(kCommandFieldTag, static_cast<std::uint16_t>(field));
   ds.SetU16(kMessageId, message_id);
   ds.SetU16(dicom::Tag{0x0000, 0x0700}, 0x0000);  // Priority: medium
   ds.SetU16(kCommandDataSetType, 0x0000);         // an identifier follows
   return ds;
+}
+}  // namespace
+
+dicom::DataSet MakeCFindRq(std::uint16_t message_id, const std::string& sop_class_uid) {
+  return MakeIdentifierRq(CommandField::kCFindRq, message_id, sop_class_uid);
+}
+
+dicom::DataSet MakeCMoveRq(std::uint16_t message_id, const std::string& sop_class_uid,
+                           const std::string& destination) {
+  dicom::DataSet ds = MakeIdentifierRq(CommandField::kCMoveRq, message_id, sop_class_uid);
+  ds.SetString(dicom::Tag{0x0000, 0x0600}, Vr::kAE, destination);
+  return ds;
+}
+
+dicom::DataSet MakeCGetRq(std::uint16_t message_id, const std::string& sop_class_uid) {
+  return MakeIdentifierRq(CommandField::kCGetRq, message_id, sop_class_uid);
+}
+
+dicom::DataSet MakeCCancelRq(std::uint16_t message_id) {
+  dicom::DataSet ds;
+  ds.SetU16(kCommandFieldTag, static_cast<std::uint16_t>(CommandField::kCCancelRq));
+  ds.SetU16(dicom::Tag{0x0000, 0x0120}, message_id);  // Message ID Being Responded To
+  ds.SetU16(kCommandDataSetType, 0x0101);
+  return ds;
+}
+
+void SetSubOperations(dicom::DataSet& response, const SubOperations& counts,
+                      bool include_remaining) {
+  if (include_remaining) response.SetU16(dicom::Tag{0x0000, 0x1020}, counts.remaining);
+  response.SetU16(dicom::Tag{0x0000, 0x1021}, counts.completed);
+  response.SetU16(dicom::Tag{0x0000, 0x1022}, counts.failed);
+  response.SetU16(dicom::Tag{0x0000, 0x1023}, counts.warning);
+}
+
+SubOperations GetSubOperations(const dicom::DataSet& response) {
+  SubOperations c;
+  c.remaining = U16(response, Tag{0x0000, 0x1020}).value_or(0);
+  c.completed = U16(response, Tag{0x0000, 0x1021}).value_or(0);
+  c.failed = U16(response, Tag{0x0000, 0x1022}).value_or(0);
+  c.warning = U16(response, Tag{0x0000, 0x1023}).value_or(0);
+  return c;
 }
 
 dicom::DataSet MakeResponse(CommandField response_field,

@@ -90,10 +90,31 @@ std::vector<std::uint8_t> EncodeCommand(const dicom::DataSet& command);
 // Builders for the messages we send.
 dicom::DataSet MakeCEchoRq(std::uint16_t message_id);
 // C-STORE-RQ (PS3.7 9.3.1.1), medium priority, with a data set.
+// As a C-MOVE sub-operation it names the move's originator (PS3.7 9.3.1.1: Move Originator
+// Application Entity Title and Message ID).
+struct MoveOriginator {
+  std::string ae_title;
+  std::uint16_t message_id = 0;
+};
 dicom::DataSet MakeCStoreRq(std::uint16_t message_id, const std::string& sop_class_uid,
-                            const std::string& sop_instance_uid);
+                            const std::string& sop_instance_uid,
+                            const MoveOriginator* originator = nullptr);
 // C-FIND-RQ (PS3.7 9.3.2.1), medium priority, with an identifier.
 dicom::DataSet MakeCFindRq(std::uint16_t message_id, const std::string& sop_class_uid);
+// C-MOVE-RQ (PS3.7 9.3.4.1) to `destination`, and C-GET-RQ (9.3.3.1), with an identifier.
+dicom::DataSet MakeCMoveRq(std::uint16_t message_id, const std::string& sop_class_uid,
+                           const std::string& destination);
+dicom::DataSet MakeCGetRq(std::uint16_t message_id, const std::string& sop_class_uid);
+// C-CANCEL-RQ (PS3.7 9.3.2.3) for the request `message_id`.
+dicom::DataSet MakeCCancelRq(std::uint16_t message_id);
+
+// Sub-operation counts of C-MOVE and C-GET responses (PS3.7 9.3.3.2, (0000,1020)-(0000,1023)).
+struct SubOperations {
+  std::uint16_t remaining = 0, completed = 0, failed = 0, warning = 0;
+};
+void SetSubOperations(dicom::DataSet& response, const SubOperations& counts,
+                      bool include_remaining);
+SubOperations GetSubOperations(const dicom::DataSet& response);
 dicom::DataSet MakeResponse(CommandField response_field,
                             std::uint16_t message_id_being_responded_to,
                             const std::string& affected_sop_class_uid,

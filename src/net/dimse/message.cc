@@ -51,16 +51,13 @@ Status MessageAssembler::ConsumeOne(const pdu::PresentationDataValue& pdv,
   return handler.OnDataSetFragment(pdv.context_id, pdv.data, pdv.is_last);
 }
 
-std::vector<pdu::PDataTf> FragmentMessage(std::uint8_t context_id,
-                                          std::span<const std::uint8_t> command,
-                                          std::span<const std::uint8_t> data_set,
-                                          std::uint32_t max_pdu_length,
-                                          std::uint32_t fallback_max) {
+bool ForEachFragment(std::uint8_t context_id, std::span<const std::uint8_t> command,
+                     std::span<const std::uint8_t> data_set, std::uint32_t max_pdu_length,
+                     const std::function<bool(pdu::PDataTf)>& emit, std::uint32_t fallback_max) {
   std::uint32_t max = max_pdu_length == 0 ? fallback_max : std::min(max_pdu_length, fallback_max);
   // A PDV item costs 4 (length) + 2 (context, control) bytes of the PDU's length.
   const std::size_t chunk = max > 6 ? max - 6 : 1;
-  std::vector<pdu::PDataTf> out;
-  auto emit = [&](std::span<const std::uint8_t> bytes, bool is_command) {
+  auto emit_all = [&](std::span<const std::uint8_t> bytes, bool is_command) {
     std::size_t offset = 0;
     do {
       const std::size_t n = std::min(chunk, bytes.size() - offset);
@@ -70,12 +67,28 @@ std::vector<pdu::PDataTf> FragmentMessage(std::uint8_t context_id,
       pdv.is_last = offset + n == bytes.size();
       pdv.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(offset),
                       bytes.begin() + static_cast<std::ptrdiff_t>(offset + n));
-      out.push_back(pdu::PDataTf{{std::move(pdv)}});
+      if (!emit(pdu::PDataTf{{std::move(pdv)}})) return false;
       offset += n;
     } while (offset < bytes.size());
+    return true;
   };
-  emit(command, true);
-  if (!data_set.empty()) emit(data_set, false);
+  if (!emit_all(command, true)) return false;
+  return data_set.empty() || emit_all(data_set, false);
+}
+
+std::vector<pdu::PDataTf> FragmentMessage(std::uint8_t context_id,
+                                          std::span<const std::uint8_t> command,
+                                          std::span<const std::uint8_t> data_set,
+                                          std::uint32_t max_pdu_length,
+                                          std::uint32_t fallback_max) {
+  std::vector<pdu::PDataTf> out;
+  ForEachFragment(
+      context_id, command, data_set, max_pdu_length,
+      [&out](pdu::PDataTf pdata) {
+        out.push_back(std::move(pdata));
+        return true;
+      },
+      fallback_max);
   return out;
 }
 

@@ -58,6 +58,12 @@ class MessageAssembler {
 // Splits a message into P-DATA-TF PDUs whose length does not exceed `max_pdu_length` (the
 // peer's Maximum Length; 0 means unlimited, then `fallback_max` applies). The command and
 // the data set never share a PDV.
+// The same, one PDU at a time, so that a large data set is never copied whole: `emit` returns
+// false to stop (e.g. a send failed), and ForEachFragment then returns false.
+bool ForEachFragment(std::uint8_t context_id, std::span<const std::uint8_t> command,
+                     std::span<const std::uint8_t> data_set, std::uint32_t max_pdu_length,
+                     const std::function<bool(pdu::PDataTf)>& emit,
+                     std::uint32_t fallback_max = 1u << 20);
 std::vector<pdu::PDataTf> FragmentMessage(std::uint8_t context_id,
                                           std::span<const std::uint8_t> command,
                                           std::span<const std::uint8_t> data_set,

@@ -48,10 +48,6 @@ std::string DescribeRejection(const pdu::AAssociateRj& rj) {
   return out + ", Reason: " + reason;
 }
 
-// The largest data set a response may carry (a C-FIND match, later a retrieved instance is
-// streamed instead).
-constexpr std::size_t kMaxResponseDataSet = 16u << 20;
-
 struct ClientAssociation::Impl : dimse::MessageHandler {
   ClientOptions options;
   asio::io_context io;
@@ -71,6 +67,7 @@ struct ClientAssociation::Impl : dimse::MessageHandler {
   // A command whose data set is still arriving, and that data set so far (bounded).
   std::optional<dimse::Command> awaiting_data;
   std::vector<std::uint8_t> data_so_far;
+  std::string received_syntax;
   std::string failure;
 
   tcp::socket& Socket() { return tls ? tls->next_layer() : *plain; }
@@ -178,23 +175,25 @@ struct ClientAssociation::Impl : dimse::MessageHandler {
     return Status::Ok();
   }
 
-  Status OnCommand(std::uint8_t, dimse::Command command) override {
+  Status OnCommand(std::uint8_t context_id, dimse::Command command) override {
+    const acse::AcceptedContext* context = association->FindContext(context_id);
+    received_syntax = context != nullptr ? context->transfer_syntax : "";
     if (command.has_data_set()) {
       awaiting_data = std::move(command);
       data_so_far.clear();
     } else {
-      received.push_back({std::move(command), {}});
+      received.push_back({std::move(command), {}, received_syntax});
     }
     return Status::Ok();
   }
   Status OnDataSetFragment(std::uint8_t, std::span<const std::uint8_t> bytes, bool last) override {
-    if (data_so_far.size() + bytes.size() > kMaxResponseDataSet) {
-      return Status::LimitExceeded("a response data set is larger than " +
-                                   std::to_string(kMaxResponseDataSet) + " bytes");
+    if (data_so_far.size() + bytes.size() > options.max_received_data_set_bytes) {
+      return Status::LimitExceeded("a received data set is larger than " +
+                                   std::to_string(options.max_received_data_set_bytes) + " bytes");
     }
     data_so_far.insert(data_so_far.end(), bytes.begin(), bytes.end());
     if (last && awaiting_data) {
-      received.push_back({std::move(*awaiting_data), std::move(data_so_far)});
+      received.push_back({std::move(*awaiting_data), std::move(data_so_far), received_syntax});
       awaiting_data.reset();
       data_so_far.clear();
     }
@@ -298,11 +297,13 @@ Status ClientAssociation::Send(const std::string& abstract_syntax, const dicom::
                                (transfer_syntax.empty() ? "" : " in " + transfer_syntax));
   }
   const auto bytes = dimse::EncodeCommand(command);
-  for (auto& pdata : dimse::FragmentMessage(context->id, bytes, data_set,
-                                            impl_->association->peer_max_pdu_length)) {
-    BASTION_RETURN_IF_ERROR(impl_->Execute(impl_->machine.SendData(std::move(pdata))));
-  }
-  return Status::Ok();
+  Status sent = Status::Ok();
+  dimse::ForEachFragment(context->id, bytes, data_set, impl_->association->peer_max_pdu_length,
+                         [this, &sent](pdu::PDataTf pdata) {
+                           sent = impl_->Execute(impl_->machine.SendData(std::move(pdata)));
+                           return sent.ok();
+                         });
+  return sent;
 }
 
 Result<ClientAssociation::Received> ClientAssociation::Receive() {

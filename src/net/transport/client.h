@@ -27,6 +27,9 @@ struct ClientOptions {
   TlsClientFiles tls_files;  // CA to verify the server; optional client certificate
   std::optional<pdu::UserIdentityRq> identity;
   std::chrono::milliseconds timeout{30000};
+  // The largest data set a received message may carry (held in memory): a C-FIND match is
+  // small; a C-GET's C-STORE-RQ carries a whole instance.
+  std::size_t max_received_data_set_bytes = 16u << 20;
 };
 
 class ClientAssociation {
@@ -46,6 +49,7 @@ class ClientAssociation {
   struct Received {
     dimse::Command command;
     std::vector<std::uint8_t> data_set;
+    std::string transfer_syntax;  // of the presentation context the message came on
   };
   // Sends a message without waiting; Receive() waits for the next one (e.g. each C-FIND-RSP).
   Status Send(const std::string& abstract_syntax, const dicom::DataSet& command,

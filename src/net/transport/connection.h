@@ -40,6 +40,10 @@ class Connection {
   // (Re)starts a timer; its expiry calls ConnectionLogic::OnTimer unless stopped first.
   virtual void StartTimer(TimerId id, std::chrono::milliseconds after) = 0;
   virtual void StopTimer(TimerId id) = 0;
+  // Runs `callback` on this connection's strand once every byte queued so far has been written
+  // (at once when nothing is queued); dropped when the connection closes first. Lets a sender
+  // of large data keep a bounded amount queued.
+  virtual void WhenWritten(std::function<void()> callback) = 0;
   // Stops delivering received bytes until ResumeReading (e.g. while a decision is pending).
   virtual void PauseReading() = 0;
   virtual void ResumeReading() = 0;

@@ -118,6 +118,15 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     if (writes_.size() == 1) WriteNext();
   }
 
+  void WhenWritten(std::function<void()> callback) override {
+    if (closed_) return;
+    if (writes_.empty()) {
+      callback();
+      return;
+    }
+    written_callbacks_.push_back(std::move(callback));
+  }
+
   void Close(bool immediately) override {
     if (closed_) return;
     closing_ = true;
@@ -231,7 +240,14 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
                         self->writes_.pop_front();
                         if (!self->writes_.empty()) {
                           self->WriteNext();
-                        } else if (self->closing_) {
+                          return;
+                        }
+                        auto callbacks = std::move(self->written_callbacks_);
+                        self->written_callbacks_.clear();
+                        for (auto& callback : callbacks) {
+                          if (!self->closed_) callback();
+                        }
+                        if (self->closing_ && self->writes_.empty()) {
                           self->Shutdown("closed by the server");
                         }
                       });
@@ -245,6 +261,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     Socket().shutdown(tcp::socket::shutdown_both, ignored);
     Socket().close(ignored);
     writes_.clear();
+    written_callbacks_.clear();
     if (logic_) logic_->OnClosed(reason);
     ticket_.reset();
     // The logic may be the caller (Close from inside OnData): destroy it, and this object,
@@ -265,6 +282,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   // 256 KiB so that a 1 MiB PDU takes 4 reads instead of 64.
   std::vector<std::uint8_t> read_buffer_ = std::vector<std::uint8_t>(16 * 1024);
   std::deque<std::vector<std::uint8_t>> writes_;
+  std::vector<std::function<void()>> written_callbacks_;
   bool reading_ = false;
   bool paused_ = false;
   bool closing_ = false;
