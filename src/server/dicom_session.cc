@@ -87,12 +87,8 @@ void DicomSession::OnClosed(const std::string& reason) {
   AuditStoredInstances();
   CloseRetrieveLink();
   if (admitted_ && admitted_->accepted && context_->audit != nullptr && !end_reason_.empty()) {
-    audit::AuditEvent event;
-    event.type = audit::AuditEventType::kSecurityAlert;
-    event.outcome = audit::AuditOutcome::kMinorFailure;
-    event.user = admitted_->identity.user;
-    event.peer_ae_title = calling_ae_;
-    event.peer_address = peer_.address + ":" + std::to_string(peer_.port);
+    audit::AuditEvent event =
+        SessionEvent(audit::AuditEventType::kSecurityAlert, audit::AuditOutcome::kMinorFailure);
     event.description = "association ended abnormally: " + end_reason_ + " (" + reason + ")";
     context_->audit->Emit(event);
   }
@@ -466,12 +462,7 @@ void DicomSession::SendStoreResponse(std::uint16_t status, std::string error_com
 
 void DicomSession::AuditStoredInstances() {
   if (stored_instances_ == 0 || context_->audit == nullptr) return;
-  audit::AuditEvent event;
-  event.type = audit::AuditEventType::kInstancesStored;
-  event.user = admitted_->identity.user;
-  event.peer_ae_title = calling_ae_;
-  event.peer_address = peer_.address + ":" + std::to_string(peer_.port);
-  event.local_ae_title = admitted_->negotiation.association.called_ae_title;
+  audit::AuditEvent event = SessionEvent(audit::AuditEventType::kInstancesStored);
   event.study_instance_uids = stored_studies_;
   event.instance_count = stored_instances_;
   event.description = "received " + std::to_string(stored_instances_) + " instance(s) by C-STORE";
@@ -519,12 +510,7 @@ void DicomSession::RunFind() {
     return;
   }
   if (context_->audit != nullptr) {
-    audit::AuditEvent event;
-    event.type = audit::AuditEventType::kQuery;
-    event.user = admitted_->identity.user;
-    event.peer_ae_title = calling_ae_;
-    event.peer_address = peer_.address + ":" + std::to_string(peer_.port);
-    event.local_ae_title = admitted_->negotiation.association.called_ae_title;
+    audit::AuditEvent event = SessionEvent(audit::AuditEventType::kQuery);
     event.description = "C-FIND " + std::string(index::QueryLevelName(query->level)) + " " +
                         (find_->sop_class_uid == kPatientRootFind ? "Patient Root" : "Study Root");
     for (const index::KeyMatch& m : query->matches) {
@@ -594,6 +580,20 @@ void DicomSession::SendFindFinal(std::uint16_t status, std::string error_comment
     response.SetString(dicom::Tag{0x0000, 0x0902}, dicom::Vr::kLO, error_comment.substr(0, 64));
   }
   SendMessage(find.context_id, response);
+}
+
+audit::AuditEvent DicomSession::SessionEvent(audit::AuditEventType type,
+                                             audit::AuditOutcome outcome) const {
+  audit::AuditEvent event;
+  event.type = type;
+  event.outcome = outcome;
+  event.peer_ae_title = calling_ae_;
+  event.peer_address = peer_.address + ":" + std::to_string(peer_.port);
+  if (admitted_ && admitted_->accepted) {
+    event.user = admitted_->identity.user;
+    event.local_ae_title = admitted_->negotiation.association.called_ae_title;
+  }
+  return event;
 }
 
 }  // namespace bastion::server

@@ -93,7 +93,11 @@ class DicomSession final : public net::transport::ConnectionLogic,
   // Sends PDUs queued by a C-GET sub-operation, then `written` once they are on the wire.
   void SendSubOperationPdus(std::vector<net::pdu::PDataTf> pdus, std::function<void()> written);
   void AuditRetrieve(const RetrieveProgress& progress, const std::string& destination);
-  void CloseRetrieveLink();  // tells running sub-operations that the association is gone
+  void CloseRetrieveLink();
+  // An audit event about this association: its user, the peer's AE title and address, our AE.
+  audit::AuditEvent SessionEvent(audit::AuditEventType type,
+                                 audit::AuditOutcome outcome = audit::AuditOutcome::kSuccess)
+      const;  // tells running sub-operations that the association is gone
 
   // Runs `work` on the ingest pool while this association reads nothing, then `then(result)`
   // on the strand and reading resumes. Used for what may block: fsync, index transactions.

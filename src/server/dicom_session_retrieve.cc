@@ -197,12 +197,8 @@ void DicomSession::RunRetrieve() {
         context_->peers != nullptr ? context_->peers->Find(retrieve_->destination) : std::nullopt;
     if (!destination || destination->port == 0 || destination->host == "*") {
       if (context_->audit != nullptr) {
-        audit::AuditEvent event;
-        event.type = audit::AuditEventType::kSecurityAlert;
-        event.outcome = audit::AuditOutcome::kMinorFailure;
-        event.user = admitted_->identity.user;
-        event.peer_ae_title = calling_ae_;
-        event.peer_address = peer_.address + ":" + std::to_string(peer_.port);
+        audit::AuditEvent event =
+            SessionEvent(audit::AuditEventType::kSecurityAlert, audit::AuditOutcome::kMinorFailure);
         event.description = "C-MOVE to " + std::string(destination ? "unreachable" : "unknown") +
                             " destination '" + retrieve_->destination + "' refused";
         context_->audit->Emit(event);
@@ -349,14 +345,10 @@ void DicomSession::SendRetrieveFinal(std::uint16_t status, std::string error_com
 
 void DicomSession::AuditRetrieve(const RetrieveProgress& progress, const std::string& destination) {
   if (context_->audit == nullptr) return;
-  audit::AuditEvent event;
-  event.type = audit::AuditEventType::kInstancesSent;
-  event.outcome = progress.counts.failed == 0 ? audit::AuditOutcome::kSuccess
-                                              : audit::AuditOutcome::kMinorFailure;
-  event.user = admitted_->identity.user;
-  event.peer_ae_title = calling_ae_;
-  event.peer_address = peer_.address + ":" + std::to_string(peer_.port);
-  event.local_ae_title = admitted_->negotiation.association.called_ae_title;
+  audit::AuditEvent event =
+      SessionEvent(audit::AuditEventType::kInstancesSent, progress.counts.failed == 0
+                                                              ? audit::AuditOutcome::kSuccess
+                                                              : audit::AuditOutcome::kMinorFailure);
   event.instance_count = progress.counts.completed + progress.counts.warning;
   event.study_instance_uids = progress.studies;
   event.description =

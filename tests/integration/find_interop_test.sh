@@ -45,15 +45,6 @@ find_count() {
     echo "ERROR: $(grep -E "Final Find Response|E:" <<<"$out" | head -3 | tr '\n' ' ')"
   fi
 }
-expect() {  # expect NAME WANT GOT
-  if [[ "$3" == "$2" ]]; then
-    echo "PASS $1 ($3)"
-    passed=$((passed + 1))
-  else
-    echo "FAIL $1: expected $2, got $3"
-    failed=$((failed + 1))
-  fi
-}
 read -r p1 name_prefix study1 series1 n_patients n_prefix_studies <<<"$(/usr/bin/python3 - corpus/manifest.csv <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))

@@ -49,8 +49,46 @@ check_rc() {  # check_rc NAME COMMAND...: passes if the command exits 0; shows i
   [[ -z $out ]] || printf '%s\n' "$out" | indent | head -70
   return $rc
 }
+expect() {  # expect NAME WANT GOT: passes if GOT is exactly WANT
+  if [[ "$3" == "$2" ]]; then
+    echo "PASS $1 ($3)"
+    passed=$((passed + 1))
+  else
+    echo "FAIL $1: expected $2, got $3"
+    failed=$((failed + 1))
+  fi
+}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 summary() {
   echo "$passed passed, $failed failed"
   [[ $failed -eq 0 ]]
+}
+
+# unpack_orthanc: Debian's orthanc package ($ORTHANC_DEB, or what scripts/fetch-orthanc.sh
+# downloads) unpacked with dpkg -x into ./orthanc-deb, never installed. Sets $orthanc to the
+# binary, or to "" after the caller's fail_prereq has said why (no package, cannot unpack,
+# shared libraries missing: install-deps' test set lists them).
+unpack_orthanc() {
+  orthanc=""
+  mkdir -p orthanc-deb
+  if [[ -n ${ORTHANC_DEB:-} ]]; then
+    cp "$ORTHANC_DEB" orthanc-deb/ >orthanc-deb/download.log 2>&1
+  else
+    # The project's own fetcher (downloads, never installs); its .deb is reused across runs.
+    local fetched
+    fetched=$("$here/../../scripts/fetch-orthanc.sh" 2>orthanc-deb/download.log) &&
+      cp "$fetched" orthanc-deb/ >>orthanc-deb/download.log 2>&1
+  fi
+  local deb
+  deb=$(find orthanc-deb -name 'orthanc_*.deb' | head -1)
+  if [[ -z $deb ]]; then
+    fail_prereq "cannot get Debian's orthanc package (${ORTHANC_DEB:-scripts/fetch-orthanc.sh}): $(tail -2 orthanc-deb/download.log 2>/dev/null)"
+  elif ! dpkg -x "$deb" orthanc-deb/x; then
+    fail_prereq "cannot unpack $deb"
+  elif ldd orthanc-deb/x/usr/sbin/Orthanc | grep -q 'not found'; then
+    fail_prereq "Orthanc's shared libraries are missing: $(ldd orthanc-deb/x/usr/sbin/Orthanc | grep 'not found' | awk '{print $1}' | tr '\n' ' ')(make deps-test installs them)"
+  else
+    orthanc=$PWD/orthanc-deb/x/usr/sbin/Orthanc
+    echo "  Orthanc $(dpkg -f "$deb" Version), unpacked (not installed)"
+  fi
 }

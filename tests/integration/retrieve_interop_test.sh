@@ -38,15 +38,6 @@ finish() {
   summary
   exit
 }
-expect() {  # expect NAME WANT GOT
-  if [[ "$3" == "$2" ]]; then
-    echo "PASS $1 ($3)"
-    passed=$((passed + 1))
-  else
-    echo "FAIL $1: expected $2, got $3"
-    failed=$((failed + 1))
-  fi
-}
 
 # --- prerequisites ------------------------------------------------------------------------
 missing=()
@@ -398,26 +389,7 @@ echo "  (check 4: $((SECONDS - t)) s)"
 # --- 5. Orthanc ----------------------------------------------------------------------------
 echo "== 5. Orthanc <-> Bastion over DICOM TLS, in namespace $ns"
 t=$SECONDS
-orthanc=""
-mkdir -p orthanc-deb
-if [[ -n ${ORTHANC_DEB:-} ]]; then
-  cp "$ORTHANC_DEB" orthanc-deb/ >orthanc-deb/download.log 2>&1
-else
-  # The project's own fetcher (downloads, never installs); its .deb is reused across runs.
-  fetched=$("$here/../../scripts/fetch-orthanc.sh" 2>orthanc-deb/download.log) &&
-    cp "$fetched" orthanc-deb/ >>orthanc-deb/download.log 2>&1
-fi
-deb=$(find orthanc-deb -name 'orthanc_*.deb' | head -1)
-if [[ -z $deb ]]; then
-  fail_prereq "cannot get Debian's orthanc package: $(tail -2 orthanc-deb/download.log 2>/dev/null)"
-elif ! dpkg -x "$deb" orthanc-deb/x; then
-  fail_prereq "cannot unpack $deb"
-elif ldd orthanc-deb/x/usr/sbin/Orthanc | grep -q 'not found'; then
-  fail_prereq "Orthanc's shared libraries are missing: $(ldd orthanc-deb/x/usr/sbin/Orthanc | grep 'not found' | awk '{print $1}' | tr '\n' ' ')(see store_interop_test.sh)"
-else
-  orthanc=$work/orthanc-deb/x/usr/sbin/Orthanc
-  echo "  Orthanc $(dpkg -f "$deb" Version), unpacked (not installed)"
-fi
+unpack_orthanc
 
 if [[ -n $orthanc ]]; then
   # Orthanc is a TLS server (Bastion's C-STORE sub-operations go to it) and a TLS client (its

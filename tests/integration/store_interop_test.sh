@@ -9,7 +9,7 @@
 #  3. `bastion store` sends a study to Orthanc over TLS.
 # Needs root (network namespace) and the Debian packages dcmtk python3-pydicom python3-numpy curl
 # openssl iproute2, plus the libraries of Orthanc's package (its Depends: line without the service
-# parts), listed in $orthanc_libs below. Every server runs on 127.0.0.1 or inside a private
+# parts), which scripts/install-deps.sh installs for tests. Every server runs on 127.0.0.1 or inside a private
 # namespace with only `lo` (Orthanc and storescp listen on every interface); every wait is bounded.
 #   tests/integration/store_interop_test.sh BASTION_BINARY
 # ORTHANC_DEB=path/orthanc_*.deb uses that package instead of `apt-get download orthanc`;
@@ -25,9 +25,6 @@ gen=${GEN_DATASET:-$here/../../bench/gen_dataset.py}   # the benchmarks' corpus 
 export TCP_NODELAY=1   # DCMTK and Orthanc leave Nagle on otherwise (40 ms per message)
 export PYTHONDONTWRITEBYTECODE=1   # no __pycache__ in the source tree
 start_time=$SECONDS
-orthanc_libs=(libcivetweb1 liblua5.3-0 libpugixml1v5 libboost-filesystem1.74.0 libboost-iostreams1.74.0
-  libboost-locale1.74.0 libboost-regex1.74.0 libboost-thread1.74.0 libcurl4 libdcmtk17 libjpeg62-turbo
-  libjsoncpp25 libpng16-16 libsqlite3-0 libssl3 libuuid1 zlib1g)
 
 # shellcheck source=tests/integration/lib.sh
 source "$here/lib.sh"
@@ -279,26 +276,7 @@ took "check 1" "$t"
 # --- 2. and 3. Orthanc ----------------------------------------------------------------------
 echo "== 2./3. Orthanc <-> Bastion over TLS, in namespace $ns"
 t=$SECONDS
-orthanc=""
-mkdir -p orthanc-deb
-if [[ -n ${ORTHANC_DEB:-} ]]; then
-  cp "$ORTHANC_DEB" orthanc-deb/ >orthanc-deb/download.log 2>&1
-else
-  # The project's own fetcher (downloads, never installs); its .deb is reused across runs.
-  fetched=$("$here/../../scripts/fetch-orthanc.sh" 2>orthanc-deb/download.log) &&
-    cp "$fetched" orthanc-deb/ >>orthanc-deb/download.log 2>&1
-fi
-deb=$(find orthanc-deb -name 'orthanc_*.deb' | head -1)
-if [[ -z $deb ]]; then
-  fail_prereq "cannot get Debian's orthanc package (${ORTHANC_DEB:-apt-get download orthanc}): $(tail -2 orthanc-deb/download.log 2>/dev/null)"
-elif ! dpkg -x "$deb" orthanc-deb/x; then
-  fail_prereq "cannot unpack $deb"
-elif ldd orthanc-deb/x/usr/sbin/Orthanc | grep -q 'not found'; then
-  fail_prereq "Orthanc's shared libraries are missing: $(ldd orthanc-deb/x/usr/sbin/Orthanc | grep 'not found' | awk '{print $1}' | tr '\n' ' ')(apt-get install ${orthanc_libs[*]})"
-else
-  orthanc=$work/orthanc-deb/x/usr/sbin/Orthanc
-  echo "  Orthanc $(dpkg -f "$deb" Version), unpacked (not installed)"
-fi
+unpack_orthanc
 
 if [[ -n $orthanc ]]; then
   # Bastion inside the namespace; port 11112 there is private.

@@ -30,8 +30,8 @@ class AssociationGateTest : public ::testing::Test {
     security::PeerRegistryOptions peer_options;
     peer_options.create_if_missing = true;
     peers_ = std::move(security::PeerRegistry::Load(dir_ / "peers.json", peer_options)).value();
-    security::Peer modality{"CT01", "127.0.0.1", 0, {"modality"}, "", false, false};
-    security::Peer workstation{"WS1", "127.0.0.1", 0, {"viewer"}, "", true, false};
+    security::Peer modality{"CT01", "127.0.0.1", 0, {"modality"}, "", false, false, {}, false};
+    security::Peer workstation{"WS1", "127.0.0.1", 0, {"viewer"}, "", true, false, {}, false};
     ASSERT_TRUE(peers_->Add(modality).ok());
     ASSERT_TRUE(peers_->Add(workstation).ok());
 
@@ -134,6 +134,21 @@ TEST_F(AssociationGateTest, AUserThroughAPeerGetsOnlyWhatBothMayDo) {
             (security::PermissionSet{security::Permission::kEcho, security::Permission::kStore}));
   EXPECT_FALSE(d.negotiation.ac.user_information.user_identity_ac.has_value())
       << "no positive response unless requested";
+}
+
+TEST_F(AssociationGateTest, AUserThroughAPeerSeesOnlyStudiesInBothScopes) {
+  ASSERT_TRUE(peers_->SetScope("WS1", *security::ParseScopeArguments({"label=research"})).ok());
+  ASSERT_TRUE(
+      users_->SetScope("alice", *security::ParseScopeArguments({"institution=Clinic"})).ok());
+  auto peer_only = gate_->Decide(Request("CT01"), peer_);
+  ASSERT_TRUE(peer_only.accepted);
+  EXPECT_TRUE(peer_only.identity.scope.unrestricted());
+  auto rq = Request("WS1");
+  rq.user_information.user_identity_rq = pdu::UserIdentityRq{
+      pdu::UserIdentityType::kUsernameAndPasscode, false, "alice", "alice-password-123"};
+  auto d = gate_->Decide(rq, peer_);
+  ASSERT_TRUE(d.accepted) << d.reason;
+  EXPECT_EQ(security::DescribeScope(d.identity.scope), "institution=Clinic; label=research");
 }
 
 TEST_F(AssociationGateTest, RefusesJwtWhenNoIssuerIsConfigured) {

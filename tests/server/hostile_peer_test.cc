@@ -101,7 +101,7 @@ class HostilePeerTest : public ::testing::Test {
                    {"idle_timeout_seconds", "3"},
                    {"max_associations_per_address", "8"},
                    {"threads", "2"}},
-                  {security::Peer{"HOSTILE", "127.0.0.1", 0, {"modality"}, "", false, false}})
+                  {security::Peer{"HOSTILE", "127.0.0.1", 0, {"modality"}, "", false, false, {}, false}})
                   .release();
     ASSERT_NE(server_, nullptr);
     port_ = server_->plaintext_port;

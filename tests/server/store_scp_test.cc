@@ -41,8 +41,8 @@ class StoreScpTest : public ::testing::Test {
   static void SetUpTestSuite() {
     server_ = testing::StartTestServer(
                   "store-scp", {{"threads", "2"}},
-                  {security::Peer{"MODALITY", "127.0.0.1", 0, {"modality"}, "", false, false},
-                   security::Peer{"VIEWER", "127.0.0.1", 0, {"viewer"}, "", false, false}})
+                  {security::Peer{"MODALITY", "127.0.0.1", 0, {"modality"}, "", false, false, {}, false},
+                   security::Peer{"VIEWER", "127.0.0.1", 0, {"viewer"}, "", false, false, {}, false}})
                   .release();
     ASSERT_NE(server_, nullptr);
   }
@@ -221,7 +221,7 @@ TEST_F(StoreScpTest, UnknownSopClassesAreNotAccepted) {
 TEST(StoreScpQuotaTest, AFullArchiveAnswersOutOfResources) {
   auto server = testing::StartTestServer(
       "store-quota", {{"min_free_disk_bytes", "9223372036854775807"}},
-      {security::Peer{"MODALITY", "127.0.0.1", 0, {"modality"}, "", false, false}});
+      {security::Peer{"MODALITY", "127.0.0.1", 0, {"modality"}, "", false, false, {}, false}});
   ASSERT_NE(server, nullptr);
   net::transport::ClientOptions options;
   options.host = "127.0.0.1";

@@ -314,13 +314,7 @@ Result<std::vector<std::string>> SqliteIndex::StudyLabels(std::string_view study
                                     "study_labels.study_ref = studies.id WHERE study_uid = ? "
                                     "ORDER BY label"));
   s.Bind(1, study_uid);
-  std::vector<std::string> out;
-  while (true) {
-    BASTION_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(s.Text(0));
-  }
-  return out;
+  return sqlite::TextColumn(s);
 }
 
 }  // namespace bastion::index

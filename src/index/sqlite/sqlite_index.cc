@@ -437,13 +437,7 @@ Result<std::vector<std::string>> SqliteIndex::Tombstones() {
   std::lock_guard<std::mutex> lock(mutex_);
   Stmt s;
   BASTION_RETURN_IF_ERROR(s.Prepare(db_, "SELECT blob_id FROM tombstones"));
-  std::vector<std::string> out;
-  while (true) {
-    BASTION_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(s.Text(0));
-  }
-  return out;
+  return sqlite::TextColumn(s);
 }
 
 Status SqliteIndex::ForgetTombstones(const std::vector<std::string>& blob_ids) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -89,5 +90,16 @@ struct ResetOnExit {
   Stmt& stmt;
   ~ResetOnExit() { stmt.Reset(); }
 };
+
+// The text of column 0 of every row `s` yields.
+inline Result<std::vector<std::string>> TextColumn(Stmt& s) {
+  std::vector<std::string> out;
+  while (true) {
+    BASTION_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(s.Text(0));
+  }
+  return out;
+}
 
 }  // namespace bastion::index::sqlite
