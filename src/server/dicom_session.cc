@@ -122,7 +122,12 @@ void DicomSession::Execute(ul::Effects effects) {
         [this](auto& e) {
           using T = std::decay_t<decltype(e)>;
           if constexpr (std::is_same_v<T, ul::SendPdu>) {
-            connection_->Send(net::pdu::EncodePdu(e.pdu));
+            auto bytes = net::pdu::EncodePdu(e.pdu);
+            if (corked_) {
+              corked_->insert(corked_->end(), bytes.begin(), bytes.end());
+            } else {
+              connection_->Send(std::move(bytes));
+            }
           } else if constexpr (std::is_same_v<T, ul::StartArtim>) {
             connection_->StartTimer(TimerId::kArtim, context_->timeouts.artim);
           } else if constexpr (std::is_same_v<T, ul::StopArtim>) {
@@ -552,6 +557,9 @@ void DicomSession::SendFindMatches(std::vector<dicom::DataSet> rows, std::size_t
   const auto* context = admitted_->negotiation.association.FindContext(find_->context_id);
   const auto ts = dicom::FindTransferSyntax(context->transfer_syntax);
   const std::size_t end = std::min(rows.size(), next + kBatch);
+  // One write for the batch: a response is a few hundred bytes, and a write per response
+  // would cost more than building it.
+  corked_.emplace();
   for (std::size_t i = next; i < end; ++i) {
     auto bytes = EncodeFindMatch(std::move(rows[i]), *ts);
     if (!bytes.ok()) continue;
@@ -560,6 +568,10 @@ void DicomSession::SendFindMatches(std::vector<dicom::DataSet> rows, std::size_t
                                     find_->sop_class_uid, "", dimse::status::kPending, true),
                 *bytes);
   }
+  std::vector<std::uint8_t> batch = std::move(*corked_);
+  corked_.reset();
+  if (closed_) return;
+  connection_->Send(std::move(batch));
   if (end == rows.size()) {
     SendFindFinal(dimse::status::kSuccess, "");
     return;

@@ -180,6 +180,8 @@ class DicomSession final : public net::transport::ConnectionLogic,
   std::optional<PendingRetrieve> retrieve_;
   std::shared_ptr<RetrieveLink> link_;  // shared with the running sub-operations
   bool completing_store_ = false;       // reading paused while OffStrand work runs
+  // While set, PDUs are gathered here and sent in one write (a batch of C-FIND matches).
+  std::optional<std::vector<std::uint8_t>> corked_;
   std::uint64_t stored_instances_ = 0;
   std::vector<std::string> stored_studies_;  // for the audit event, bounded
   bool pdu_timer_running_ = false;

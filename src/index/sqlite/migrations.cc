@@ -90,9 +90,19 @@ CREATE TABLE study_labels (
 CREATE INDEX studies_institution ON studies(institution_name);
 )sql";
 
+// Version 3: patient names folded to lower case (SQLite's ASCII folding, as the queries use)
+// in an indexed column, so that a case-insensitive name search by prefix is an index range
+// instead of a scan of every patient.
+constexpr std::string_view kV3 = R"sql(
+ALTER TABLE patients ADD COLUMN name_folded TEXT NOT NULL DEFAULT '';
+UPDATE patients SET name_folded = lower(name);
+CREATE INDEX patients_name_folded ON patients(name_folded);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "patients, studies, series, instances, tombstones", kV1},
     {2, "study labels", kV2},
+    {3, "folded patient names", kV3},
 };
 
 }  // namespace

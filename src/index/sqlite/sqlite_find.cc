@@ -17,6 +17,24 @@ namespace {
 
 using dicom::Vr;
 
+// Columns kept folded to lower case (with SQLite's ASCII lower(), as queries fold values) in an
+// indexed twin: case-insensitive matching uses the twin instead of lower() over every row.
+std::string_view FoldedTwin(std::string_view column) {
+  return column == "patients.name" ? "patients.name_folded" : "";
+}
+
+std::string AsciiLower(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
+}
+
+// The literal text before a pattern's first wildcard.
+std::string LiteralPrefix(std::string_view wildcard) {
+  return std::string(wildcard.substr(0, wildcard.find_first_of("*?")));
+}
+
 // PS3.4 C.2.2.2.4: `*` any sequence, `?` one character; everything else literal.
 std::string LikePattern(std::string_view wildcard) {
   std::string out;
@@ -118,10 +136,14 @@ Result<std::string> WhereClause(const Query& query, std::vector<Parameter>& para
   for (const KeyMatch& m : query.matches) {
     const QueryAttribute* a = FindQueryAttribute(m.tag);
     if (a == nullptr) continue;
-    const std::string column(a->column);
     const bool fold = a->vr == Vr::kPN && query.options.case_insensitive_person_names;
-    const std::string lhs = fold ? "lower(" + column + ")" : column;
-    const std::string rhs = fold ? "lower(?)" : "?";
+    const std::string_view twin = fold ? FoldedTwin(a->column) : "";
+    const std::string column(twin.empty() ? a->column : twin);
+    // With a folded twin the value is folded here; without one, both sides in SQL.
+    const bool fold_in_sql = fold && twin.empty();
+    const std::string lhs = fold_in_sql ? "lower(" + column + ")" : column;
+    const std::string rhs = fold_in_sql ? "lower(?)" : "?";
+    auto value = [&](const std::string& v) { return twin.empty() ? v : AsciiLower(v); };
     std::string clause;
     switch (m.kind) {
       case MatchKind::kSingleValue:
@@ -136,13 +158,22 @@ Result<std::string> WhereClause(const Query& query, std::vector<Parameter>& para
           params.push_back({true, "", v});
         } else {
           clause = lhs + " = " + rhs;
-          params.push_back({false, m.value, 0});
+          params.push_back({false, value(m.value), 0});
         }
         break;
-      case MatchKind::kWildcard:
+      case MatchKind::kWildcard: {
         clause = lhs + " LIKE " + rhs + " ESCAPE '\\'";
-        params.push_back({false, LikePattern(m.value), 0});
+        params.push_back({false, LikePattern(value(m.value)), 0});
+        // A literal prefix bounds the column's range, so that its index is used: every string
+        // starting with `prefix` lies in [prefix, prefix + 0xFF), UTF-8 having no 0xFF byte.
+        const std::string prefix = LiteralPrefix(value(m.value));
+        if (!prefix.empty() && !fold_in_sql) {
+          clause += " AND " + column + " >= ? AND " + column + " < ?";
+          params.push_back({false, prefix, 0});
+          params.push_back({false, prefix + '\xFF', 0});
+        }
         break;
+      }
       case MatchKind::kRange:
         // An empty value never lies in a range.
         clause = column + " <> ''";

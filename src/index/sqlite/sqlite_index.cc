@@ -118,7 +118,9 @@ Result<std::unique_ptr<SqliteIndex>> SqliteIndex::Open(const std::string& path,
   BASTION_RETURN_IF_ERROR(
       s->find_patient.Prepare(db, "SELECT id FROM patients WHERE patient_id=? AND issuer=?"));
   BASTION_RETURN_IF_ERROR(s->insert_patient.Prepare(
-      db, "INSERT INTO patients (patient_id, issuer, name, birth_date, sex) VALUES (?,?,?,?,?)"));
+      db,
+      "INSERT INTO patients (patient_id, issuer, name, birth_date, sex, name_folded) VALUES "
+      "(?1,?2,?3,?4,?5,lower(?3))"));
   BASTION_RETURN_IF_ERROR(s->find_study.Prepare(
       db, "SELECT id, patient_ref, modalities FROM studies WHERE study_uid=?"));
   BASTION_RETURN_IF_ERROR(s->insert_study.Prepare(
