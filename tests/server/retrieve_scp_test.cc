@@ -31,6 +31,8 @@ constexpr const char* kStudyRootGet = "1.2.840.10008.5.1.4.1.2.2.3";
 constexpr const char* kStudyRootMove = "1.2.840.10008.5.1.4.1.2.2.2";
 const std::string kStudyA = "1.2.826.0.1.51";
 const std::string kStudyB = "1.2.826.0.1.52";
+const std::string kStudyC = "1.2.826.0.1.53";  // 70 instances: more than one batch of matches
+constexpr const char* kStudyRootFind = "1.2.840.10008.5.1.4.1.2.2.1";
 
 security::Peer MakePeer(const std::string& ae, const std::string& role, std::uint16_t port = 0) {
   security::Peer p;
@@ -62,6 +64,7 @@ class RetrieveScpTest : public ::testing::Test {
     ASSERT_NE(a, nullptr);
     for (int i = 0; i < 3; ++i) StoreOne(*a, kStudyA + ".1." + std::to_string(i), kStudyA);
     for (int i = 0; i < 2; ++i) StoreOne(*a, kStudyB + ".1." + std::to_string(i), kStudyB);
+    for (int i = 0; i < 70; ++i) StoreOne(*a, kStudyC + ".1." + std::to_string(i), kStudyC);
     EXPECT_TRUE(a->Release().ok());
   }
   static void TearDownTestSuite() {
@@ -93,6 +96,7 @@ class RetrieveScpTest : public ::testing::Test {
     net::acse::LocalApplication local = testing::EchoApplication();
     local.syntaxes.push_back({kStudyRootGet, {kExplicitLe}});
     local.syntaxes.push_back({kStudyRootMove, {kExplicitLe}});
+    local.syntaxes.push_back({kStudyRootFind, {kExplicitLe}});
     if (storage_syntaxes.empty()) {
       local.syntaxes.push_back({kCtImage, {kExplicitLe}});  // to store, as SCU only
     } else {
@@ -266,6 +270,41 @@ TEST_F(RetrieveScpTest, CCancelStopsTheSubOperations) {
   // The association is still usable.
   Outcome again = Retrieve(*a, kStudyA);
   EXPECT_EQ(again.status, dimse::status::kSuccess);
+  EXPECT_TRUE(a->Release().ok());
+}
+
+TEST_F(RetrieveScpTest, CCancelStopsACFindBetweenBatchesOfMatches) {
+  auto a = Associate("VIEWER", {});
+  ASSERT_NE(a, nullptr);
+  dicom::DataSet id;
+  id.SetString(Tag{0x0008, 0x0052}, Vr::kCS, "IMAGE");
+  id.SetString(Tag{0x0020, 0x000D}, Vr::kUI, kStudyC);
+  id.SetString(Tag{0x0008, 0x0018}, Vr::kUI, "");
+  ASSERT_TRUE(a->Send(kStudyRootFind, dimse::MakeCFindRq(7, kStudyRootFind), Encode(id)).ok());
+  ASSERT_TRUE(a->Send(kStudyRootFind, dimse::MakeCCancelRq(7)).ok());
+  int pending = 0;
+  std::uint16_t status = 0xFFFF;
+  while (true) {
+    auto message = a->Receive();
+    ASSERT_TRUE(message.ok()) << message.status().ToString();
+    status = message->command.status().value_or(0xFFFF);
+    if (status != dimse::status::kPending) break;
+    ++pending;
+  }
+  EXPECT_EQ(status, dimse::status::kCancel);
+  EXPECT_LT(pending, 70);
+  // Without the cancel, all 70 come.
+  ASSERT_TRUE(a->Send(kStudyRootFind, dimse::MakeCFindRq(8, kStudyRootFind), Encode(id)).ok());
+  pending = 0;
+  while (true) {
+    auto message = a->Receive();
+    ASSERT_TRUE(message.ok());
+    status = message->command.status().value_or(0xFFFF);
+    if (status != dimse::status::kPending) break;
+    ++pending;
+  }
+  EXPECT_EQ(status, dimse::status::kSuccess);
+  EXPECT_EQ(pending, 70);
   EXPECT_TRUE(a->Release().ok());
 }
 
