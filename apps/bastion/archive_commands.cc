@@ -21,8 +21,6 @@ namespace bastion::cli {
 
 namespace {
 
-std::string LocalUser() { return "local administrator (uid " + std::to_string(::getuid()) + ")"; }
-
 struct Opened {
   server::DataDir dir;
   std::unique_ptr<server::ArchiveService> service;

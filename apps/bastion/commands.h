@@ -21,6 +21,8 @@ void ReportFailure(const std::string& command, const Status& status);
 // Records a change made from the command line (user, peer) in the data directory's audit log,
 // naming the local account that made it.
 void AuditConfigurationChange(server::DataDir& dir, const std::string& what);
+// Who runs a local command: the account that owns the data directory.
+std::string LocalUser();
 
 void RegisterDumpCommand(CLI::App& app);
 void RegisterJsonCommand(CLI::App& app);
@@ -34,5 +36,6 @@ void RegisterStoreCommand(CLI::App& app);
 void RegisterFindCommand(CLI::App& app);
 void RegisterRetrieveCommands(CLI::App& app);  // move, get
 void RegisterArchiveCommands(CLI::App& app);
+void RegisterAuditCommand(CLI::App& app);  // audit verify, audit query
 
 }  // namespace bastion::cli

@@ -17,10 +17,12 @@ void ReportFailure(const std::string& command, const Status& status) {
   ExitCode() = 1;
 }
 
+std::string LocalUser() { return "local administrator (uid " + std::to_string(::getuid()) + ")"; }
+
 void AuditConfigurationChange(server::DataDir& dir, const std::string& what) {
   audit::AuditEvent event;
   event.type = audit::AuditEventType::kConfigurationChange;
-  event.user = "local administrator (uid " + std::to_string(::getuid()) + ")";
+  event.user = LocalUser();
   event.local_ae_title = dir.config.dicom.ae_title;
   event.description = what;
   dir.audit->Emit(event);
@@ -42,6 +44,7 @@ int main(int argc, char** argv) {
   bastion::cli::RegisterStoreCommand(app);
   bastion::cli::RegisterFindCommand(app);
   bastion::cli::RegisterRetrieveCommands(app);
+  bastion::cli::RegisterAuditCommand(app);
   bastion::cli::RegisterArchiveCommands(app);
   CLI11_PARSE(app, argc, argv);
   return bastion::cli::ExitCode();

@@ -222,7 +222,7 @@ Result<std::vector<index::StoredInstance>> Archive::Remove(index::Level level,
                                                            const std::string& user) {
   BASTION_ASSIGN_OR_RETURN(auto removed, index_.RemoveInstances(level, uid));
   std::vector<std::string> blob_ids;
-  std::vector<std::string> studies;
+  std::vector<std::string> studies, patients;
   std::uint64_t bytes = 0;
   for (const auto& r : removed) {
     auto id = store::BlobId::Parse(r.storage.blob_id);
@@ -232,9 +232,8 @@ Result<std::vector<index::StoredInstance>> Archive::Remove(index::Level level,
     }
     blob_ids.push_back(r.storage.blob_id);
     bytes += r.storage.size;
-    if (studies.empty() || studies.back() != r.study_instance_uid) {
-      studies.push_back(r.study_instance_uid);
-    }
+    audit::AddParticipant(studies, r.study_instance_uid);
+    audit::AddParticipant(patients, r.patient_id);
   }
   archive_bytes_ -= std::min<std::uint64_t>(bytes, archive_bytes_.load());
   BASTION_RETURN_IF_ERROR(index_.ForgetTombstones(blob_ids));
@@ -243,6 +242,7 @@ Result<std::vector<index::StoredInstance>> Archive::Remove(index::Level level,
   event.user = user;
   event.local_ae_title = local_ae_title_;
   event.study_instance_uids = studies;
+  event.patient_ids = patients;
   event.instance_count = removed.size();
   event.description = std::string("deleted ") +
                       (level == index::Level::kStudy    ? "study "

@@ -1,10 +1,5 @@
 #include "audit/audit_event.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "base/utc_time.h"
@@ -41,6 +36,8 @@ std::string_view AuditEventTypeName(AuditEventType type) {
       return "query";
     case AuditEventType::kInstancesSent:
       return "instances-sent";
+    case AuditEventType::kAuditLogUsed:
+      return "audit-log-used";
   }
   return "unknown";
 }
@@ -56,37 +53,10 @@ std::string ToJsonLine(const AuditEvent& event) {
   if (!event.local_ae_title.empty()) j["local_ae"] = event.local_ae_title;
   if (!event.description.empty()) j["description"] = event.description;
   if (!event.study_instance_uids.empty()) j["studies"] = event.study_instance_uids;
+  if (!event.patient_ids.empty()) j["patients"] = event.patient_ids;
   if (event.instance_count != 0) j["instances"] = event.instance_count;
   // Replace invalid UTF-8 (peer-controlled AE titles) instead of throwing.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-std::unique_ptr<JsonLinesAuditLog> JsonLinesAuditLog::Open(const std::string& path,
-                                                           std::string& error) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    error = path + ": " + std::strerror(errno);
-    return nullptr;
-  }
-  return std::unique_ptr<JsonLinesAuditLog>(new JsonLinesAuditLog(fd));
-}
-
-JsonLinesAuditLog::~JsonLinesAuditLog() { ::close(fd_); }
-
-void JsonLinesAuditLog::Emit(const AuditEvent& event) {
-  std::string line = ToJsonLine(event) + "\n";
-  std::lock_guard<std::mutex> lock(mutex_);
-  const char* p = line.data();
-  std::size_t left = line.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd_, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return;  // the audit log is best effort until the tamper-evident trail exists
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
 }
 
 }  // namespace bastion::audit

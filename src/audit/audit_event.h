@@ -31,6 +31,7 @@ enum class AuditEventType : std::uint8_t {
   kStudyDeleted,     // DICOM Study Deleted (110105)
   kQuery,            // Query (110112), with the query keys
   kInstancesSent,    // DICOM Instances Transferred (110104), as the sender (C-MOVE, C-GET)
+  kAuditLogUsed,     // Audit Log Used (110101): the trail was read or checked
 };
 
 std::string_view AuditEventTypeName(AuditEventType type);
@@ -48,26 +49,25 @@ struct AuditEvent {
   std::string description;     // why: "unknown calling AE title", "wrong password", ...
   // Participant objects (PS3.15 A.5.3): studies concerned and how many instances.
   std::vector<std::string> study_instance_uids;
+  std::vector<std::string> patient_ids;  // the patients of those studies, when known
   std::uint64_t instance_count = 0;
 };
+
+// Adds `value` to a participant list (studies, patients) once, keeping at most `max` entries:
+// an event names what it concerns without growing with a 10,000-study transfer.
+inline void AddParticipant(std::vector<std::string>& list, const std::string& value,
+                           std::size_t max = 100) {
+  if (value.empty() || list.size() >= max) return;
+  for (const std::string& v : list) {
+    if (v == value) return;
+  }
+  list.push_back(value);
+}
 
 class AuditSink {
  public:
   virtual ~AuditSink() = default;
   virtual void Emit(const AuditEvent& event) = 0;
-};
-
-// Appends one JSON object per line to a file (mode 0600), flushed per event.
-class JsonLinesAuditLog final : public AuditSink {
- public:
-  static std::unique_ptr<JsonLinesAuditLog> Open(const std::string& path, std::string& error);
-  ~JsonLinesAuditLog() override;
-  void Emit(const AuditEvent& event) override;
-
- private:
-  explicit JsonLinesAuditLog(int fd) : fd_(fd) {}
-  std::mutex mutex_;
-  int fd_;
 };
 
 // Keeps events in memory; for tests.

@@ -112,6 +112,7 @@ struct Config {
   std::string users_file() const { return data_dir + "/users.json"; }
   std::string peers_file() const { return data_dir + "/peers.json"; }
   std::string audit_log_file() const { return data_dir + "/audit/audit.log"; }
+  std::string audit_head_file() const { return data_dir + "/audit/audit.head"; }
 };
 
 inline constexpr const char* kConfigFileName = "bastion.toml";

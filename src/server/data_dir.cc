@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "audit/chained_log.h"
 #include "security/local_ca.h"
 #include "security/password_hash.h"
 #include "security/private_file.h"
@@ -157,10 +158,13 @@ Result<DataDir> OpenDataDir(const std::string& data_dir) {
   peer_options.roles = d.roles;
   BASTION_ASSIGN_OR_RETURN(d.peers,
                            security::PeerRegistry::Load(d.config.peers_file(), peer_options));
-  std::string error;
-  auto log = audit::JsonLinesAuditLog::Open(d.config.audit_log_file(), error);
-  if (!log) return Status::Unavailable("cannot open the audit log: " + error);
-  d.audit = std::move(log);
+  audit::ChainedLogOptions log_options;
+  log_options.log_path = d.config.audit_log_file();
+  log_options.head_path = d.config.audit_head_file();
+  log_options.signing_key_file = d.config.tls.key_file;
+  auto log = audit::ChainedAuditLog::Open(log_options);
+  if (!log.ok()) return log.status().WithContext("cannot open the audit log");
+  d.audit = std::move(log).value();
   return d;
 }
 

@@ -5,7 +5,8 @@
 //   DIR/tls/server.pem    server certificate, server.key (0600)
 //   DIR/users.json        user store: Argon2id hashes only (0600)
 //   DIR/peers.json        registered DICOM peers (0600)
-//   DIR/audit/audit.log   audit events, one JSON object per line (0600)
+//   DIR/audit/audit.log   audit events, one JSON object per line, hash-chained (0600)
+//   DIR/audit/audit.head  the last signed checkpoint (docs/formats/audit-log.md)
 //
 // No credential exists until init generates one; nothing here has a default password.
 // Thread-safety: functions are for start-up and CLI use.

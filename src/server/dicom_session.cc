@@ -441,12 +441,8 @@ void DicomSession::FinishStore() {
           return;
         }
         ++stored_instances_;
-        const std::string& study = result->record.study.study_instance_uid;
-        if (stored_studies_.size() < 100 &&
-            std::find(stored_studies_.begin(), stored_studies_.end(), study) ==
-                stored_studies_.end()) {
-          stored_studies_.push_back(study);
-        }
+        audit::AddParticipant(stored_studies_, result->record.study.study_instance_uid);
+        audit::AddParticipant(stored_patients_, result->record.patient.patient_id);
         SendStoreResponse(dimse::status::kSuccess, "");
       });
 }
@@ -469,6 +465,7 @@ void DicomSession::AuditStoredInstances() {
   if (stored_instances_ == 0 || context_->audit == nullptr) return;
   audit::AuditEvent event = SessionEvent(audit::AuditEventType::kInstancesStored);
   event.study_instance_uids = stored_studies_;
+  event.patient_ids = stored_patients_;
   event.instance_count = stored_instances_;
   event.description = "received " + std::to_string(stored_instances_) + " instance(s) by C-STORE";
   context_->audit->Emit(event);
@@ -519,6 +516,13 @@ void DicomSession::RunFind() {
     event.description = "C-FIND " + std::string(index::QueryLevelName(query->level)) + " " +
                         (find_->sop_class_uid == kPatientRootFind ? "Patient Root" : "Study Root");
     for (const index::KeyMatch& m : query->matches) {
+      if (m.tag == index::UniqueKey(index::QueryLevel::kPatient)) {
+        audit::AddParticipant(event.patient_ids, m.value);
+      }
+      if (m.tag == index::UniqueKey(index::QueryLevel::kStudy)) {
+        audit::AddParticipant(event.study_instance_uids, m.value);
+        for (const std::string& uid : m.uids) audit::AddParticipant(event.study_instance_uids, uid);
+      }
       event.description +=
           " " + m.tag.ToString() + "=" +
           (m.kind == index::MatchKind::kRange     ? m.low + "-" + m.high

@@ -183,7 +183,8 @@ class DicomSession final : public net::transport::ConnectionLogic,
   // While set, PDUs are gathered here and sent in one write (a batch of C-FIND matches).
   std::optional<std::vector<std::uint8_t>> corked_;
   std::uint64_t stored_instances_ = 0;
-  std::vector<std::string> stored_studies_;  // for the audit event, bounded
+  std::vector<std::string> stored_studies_;   // for the audit event, bounded
+  std::vector<std::string> stored_patients_;  // for the audit event, bounded
   bool pdu_timer_running_ = false;
   bool discard_data_set_ = false;
   bool closed_ = false;

@@ -351,6 +351,7 @@ void DicomSession::AuditRetrieve(const RetrieveProgress& progress, const std::st
                                                               : audit::AuditOutcome::kMinorFailure);
   event.instance_count = progress.counts.completed + progress.counts.warning;
   event.study_instance_uids = progress.studies;
+  event.patient_ids = progress.patients;
   event.description =
       (destination.empty() ? "C-GET: sent " : "C-MOVE to " + destination + ": sent ") +
       std::to_string(event.instance_count) + " instance(s), " +

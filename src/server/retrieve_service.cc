@@ -149,10 +149,8 @@ RetrieveProgress RunSubOperations(const archive::Archive& archive,
         association_lost = status.status().code() == StatusCode::kUnavailable;
       } else if (*status == net::dimse::status::kSuccess) {
         ++p.counts.completed;
-        if (p.studies.size() < 100 && std::find(p.studies.begin(), p.studies.end(),
-                                                instance.study_instance_uid) == p.studies.end()) {
-          p.studies.push_back(instance.study_instance_uid);
-        }
+        audit::AddParticipant(p.studies, instance.study_instance_uid);
+        audit::AddParticipant(p.patients, instance.patient_id);
       } else if ((*status & 0xF000) == 0xB000) {
         ++p.counts.warning;  // PS3.4 B.2.3: coercion, elements discarded, ...
       } else {

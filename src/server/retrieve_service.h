@@ -73,6 +73,7 @@ struct RetrieveProgress {
   std::vector<std::string> failed_uids;  // (0008,0058) of the final response, bounded
   std::string first_failure;             // why the first failed sub-operation failed
   std::vector<std::string> studies;      // of the instances sent, for the audit trail, bounded
+  std::vector<std::string> patients;     // their patients, likewise
   bool cancelled = false;
 };
 
