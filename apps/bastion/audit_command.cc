@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/chained_log.h"
+#include "audit/dicom_audit_message.h"
 #include "commands.h"
 #include "server/data_dir.h"
 
@@ -110,6 +111,7 @@ void RegisterAuditCommand(CLI::App& app) {
 
   auto filter = std::make_shared<Filter>();
   auto json = std::make_shared<bool>(false);
+  auto dicom = std::make_shared<bool>(false);
   CLI::App* query = cmd->add_subcommand("query", "List audit records, filtered");
   query->add_option("--dir", *dir, "Data directory")->required();
   query->add_option("--since", filter->since,
@@ -122,14 +124,17 @@ void RegisterAuditCommand(CLI::App& app) {
   query->add_option("--event", filter->type,
                     "Only this event type (e.g. query, instances-sent, security-alert)");
   query->add_flag("--json", *json, "One JSON object per line, as stored");
-  query->callback([dir, filter, json] {
+  query->add_flag("--dicom", *dicom,
+                  "One DICOM audit message (PS3.15 A.5, XML) per line, as a collector receives it");
+  query->callback([dir, filter, json, dicom] {
     auto d = server::OpenDataDir(server::AbsoluteDir(*dir));
     if (!d.ok()) return ReportFailure("audit query", d.status());
     Filter f = *filter;
     f.since = Bound(f.since, false);
     f.until = Bound(f.until, true);
     std::size_t shown = 0;
-    if (!*json) {
+    const audit::AuditSource source{d->config.dicom.ae_title, ""};
+    if (!*json && !*dicom) {
       std::cout << Cell("TIME", 22) << Cell("EVENT", 26) << Cell("OUTCOME", 8) << Cell("USER", 30)
                 << Cell("PEER", 18) << "DESCRIPTION\n";
     }
@@ -139,6 +144,9 @@ void RegisterAuditCommand(CLI::App& app) {
       ++shown;
       if (*json) {
         std::cout << line << "\n";
+      } else if (*dicom) {
+        auto event = audit::EventFromJsonLine(line);
+        if (event.ok()) std::cout << audit::ToDicomAuditMessage(*event, source) << "\n";
       } else {
         std::cout << Cell(r.value("time", ""), 22) << Cell(r.value("event", ""), 26)
                   << Cell(std::to_string(r.value("outcome", 0)), 8)

@@ -3,7 +3,8 @@
 # (peers and users added, the server started and stopped, a refused association), then each
 # tampering is applied to a copy of the trail and `bastion audit verify` must exit 1 and name the
 # first bad record: a changed byte, a deleted record, two records swapped, the file cut at a
-# record boundary before the last checkpoint, and cut in the middle of a line.
+# record boundary before the last checkpoint, and cut in the middle of a line. Every record, as a
+# DICOM audit message, validates against the schema of PS3.15 A.5.1 (xmllint, libxml2-utils).
 #   tests/integration/audit_tamper_test.sh BASTION_BINARY
 set -uo pipefail
 bastion=$(readlink -f "$1")
@@ -74,4 +75,6 @@ check "audit query filters by event type" '"event":"association-rejected".*"peer
 check_absent "audit query --event shows only that type" '"event":"configuration-change"' "$out"
 out=$("$bastion" audit query --dir "$dir" --event audit-log-used 2>/dev/null)
 check "reading the trail is recorded" "audit-log-used .*audit log searched" "$out"
+check_audit_messages "every record is a DICOM audit message valid against PS3.15 A.5.1" \
+  "$bastion" "$dir"
 summary

@@ -92,3 +92,25 @@ unpack_orthanc() {
     echo "  Orthanc $(dpkg -f "$deb" Version), unpacked (not installed)"
   fi
 }
+
+# check_audit_messages NAME BASTION DIR: every record of DIR's audit trail, as a DICOM audit
+# message (bastion audit query --dicom), validates against the DICOM audit message schema.
+check_audit_messages() {
+  local schema=$here/../data/audit/dicom-audit-message.rng n=0 bad=0 first=""
+  mkdir -p audit-messages
+  while IFS= read -r message; do
+    n=$((n + 1))
+    printf '%s\n' "$message" >"audit-messages/$n.xml"
+    if ! xmllint --noout --relaxng "$schema" "audit-messages/$n.xml" >"audit-messages/$n.log" 2>&1; then
+      bad=$((bad + 1))
+      [[ -n $first ]] || first="message $n: $(head -3 "audit-messages/$n.log" | tr '\n' ' ')"
+    fi
+  done < <("$2" audit query --dir "$3" --dicom 2>/dev/null)
+  if [[ $n -gt 0 && $bad -eq 0 ]]; then
+    echo "PASS $1 ($n messages)"
+    passed=$((passed + 1))
+  else
+    echo "FAIL $1: $bad of $n messages do not validate; $first"
+    failed=$((failed + 1))
+  fi
+}

@@ -484,4 +484,6 @@ fi
 echo "  (check 5: $((SECONDS - t)) s)"
 if kill -0 "$serve_pid" 2>/dev/null; then out=running; else out=$(tail -5 serve.err); fi
 check "bastion serve is still running after all this" "^running\$" "$out"
+check_audit_messages "the session's audit trail as DICOM audit messages, valid against PS3.15 A.5.1" \
+  "$bastion" "$dir"
 finish
