@@ -23,7 +23,7 @@ build_packages=(
   python3
 )
 test_packages=(dcmtk python3-pydicom python3-numpy hyperfine openssl curl iproute2 procps socat
-  libxml2-utils
+  libxml2-utils rsyslog rsyslog-openssl
   # Orthanc's runtime libraries: the tests unpack Debian's orthanc package with dpkg -x (see
   # scripts/fetch-orthanc.sh) instead of installing it, which would start a system service.
   libcivetweb1 liblua5.3-0 libpugixml1v5 libboost-filesystem1.74.0 libboost-iostreams1.74.0

@@ -5,6 +5,8 @@
 
 #include <sstream>
 
+#include "audit/syslog_exporter.h"
+
 namespace bastion::server {
 namespace {
 
@@ -114,7 +116,7 @@ Result<Config> LoadConfig(const std::string& data_dir) {
   for (const auto& [key, _] : root) {
     const std::string k(key.str());
     if (k != "dicom" && k != "limits" && k != "tls" && k != "lockout" && k != "jwt_issuers" &&
-        k != "roles" && k != "storage" && k != "query_retrieve") {
+        k != "roles" && k != "storage" && k != "query_retrieve" && k != "syslog") {
       errors.push_back("unknown section [" + k + "]");
     }
   }
@@ -229,6 +231,27 @@ Result<Config> LoadConfig(const std::string& data_dir) {
       config.jwt_issuers.push_back(std::move(issuer));
     }
   }
+  if (const toml::array* collectors = root["syslog"].as_array()) {
+    for (const toml::node& node : *collectors) {
+      SyslogConfig s;
+      TableReader t(node.as_table(), "syslog", errors);
+      t.Get("name", s.name);
+      t.Get("host", s.host);
+      t.Get("port", s.port);
+      t.Get("ca_file", s.ca_file);
+      t.Get("max_retry_seconds", s.max_retry_seconds);
+      t.RejectUnknownKeys();
+      if (s.name.empty() || s.host.empty()) {
+        errors.push_back("each [[syslog]] needs a name and a host");
+      }
+      if (s.max_retry_seconds == 0) errors.push_back("syslog.max_retry_seconds must be >= 1");
+      if (Status named = audit::ValidateCollectorName(s.name); !s.name.empty() && !named.ok()) {
+        errors.push_back("syslog.name: " + named.message());
+      }
+      s.ca_file = config.Resolve(s.ca_file.empty() ? config.tls.client_ca_file : s.ca_file);
+      config.syslog.push_back(std::move(s));
+    }
+  }
   if (const toml::table* roles = root["roles"].as_table()) {
     for (const auto& [name, node] : *roles) {
       std::vector<std::string> permissions;
@@ -340,6 +363,14 @@ std::string RenderInitialConfig(const std::string& ae_title, std::uint16_t dicom
        "max_retrieve_instances = 65535     # per C-MOVE/C-GET (the counts are 16-bit)\n"
        "retrieve_threads = 4               # concurrent C-MOVE/C-GET; more wait their turn\n"
        "sub_operation_timeout_seconds = 60 # per C-STORE sent, and to reach a destination\n"
+       "\n"
+       "# Audit collectors: the trail sent as DICOM audit messages, syslog over TLS (RFC 5425):\n"
+       "# [[syslog]]\n"
+       "# name = \"siem\"                  # names its delivery cursor in audit/export/\n"
+       "# host = \"siem.example.org\"      # its certificate must carry this name\n"
+       "# port = 6514\n"
+       "# ca_file = \"tls/siem-ca.pem\"     # default: tls.client_ca\n"
+       "# max_retry_seconds = 30\n"
        "\n"
        "# JWT issuers accepted for DICOM User Identity type 5 (PS3.7 D.3.3.7):\n"
        "# [[jwt_issuers]]\n"

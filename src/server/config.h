@@ -97,6 +97,15 @@ struct QueryRetrieveConfig {
   std::uint32_t sub_operation_timeout_seconds = 60;  // per C-STORE exchange and association
 };
 
+// An audit collector: the trail sent as DICOM audit messages over syslog on TLS (issue 7).
+struct SyslogConfig {
+  std::string name;  // names its delivery cursor (audit/export/NAME.cursor)
+  std::string host;
+  std::uint16_t port = 6514;
+  std::string ca_file;  // verifies the collector; default tls.client_ca
+  std::uint32_t max_retry_seconds = 30;
+};
+
 struct Config {
   std::string data_dir;  // absolute; relative paths in the file resolve against it
   DicomListenConfig dicom;
@@ -106,6 +115,7 @@ struct Config {
   StorageConfig storage;
   QueryRetrieveConfig query_retrieve;
   std::vector<JwtIssuerConfig> jwt_issuers;
+  std::vector<SyslogConfig> syslog;
   std::map<std::string, std::vector<std::string>> custom_roles;  // role -> permission names
 
   std::string Resolve(const std::string& path) const;  // against data_dir

@@ -1,8 +1,11 @@
 #include "server/dicom_server.h"
 
+#include <unistd.h>
+
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 
+#include "audit/syslog_exporter.h"
 #include "dicom/sop_class.h"
 #include "dicom/writer.h"
 #include "net/transport/server.h"
@@ -60,6 +63,7 @@ struct DicomServer::Parts {
   std::unique_ptr<ArchiveService> archive;
   std::unique_ptr<boost::asio::thread_pool> ingest_pool;
   std::unique_ptr<boost::asio::thread_pool> retrieve_pool;
+  std::vector<std::unique_ptr<audit::SyslogExporter>> exporters;
   std::unique_ptr<net::transport::Server> network;
 };
 
@@ -186,6 +190,26 @@ Result<std::vector<std::string>> DicomServer::Start() {
   }
   parts_->network->Start();
 
+  // The audit trail to its collectors (from where each left off).
+  char hostname[256] = {};
+  ::gethostname(hostname, sizeof hostname - 1);
+  for (const SyslogConfig& s : config.syslog) {
+    audit::SyslogCollector collector{s.name,
+                                     s.host,
+                                     s.port,
+                                     s.ca_file,
+                                     config.tls.certificate_file,
+                                     config.tls.key_file,
+                                     s.max_retry_seconds};
+    audit::SyslogExportPaths paths{config.audit_log_file(),
+                                   config.data_dir + "/audit/export",
+                                   hostname,
+                                   {config.dicom.ae_title, ""}};
+    parts_->exporters.push_back(
+        std::make_unique<audit::SyslogExporter>(std::move(collector), std::move(paths)));
+    parts_->exporters.back()->Start();
+  }
+
   // Users and peers added with the CLI take effect without a restart.
   reloader_ = std::thread([this] {
     while (!stop_reloader_) {
@@ -221,6 +245,9 @@ void DicomServer::Stop() {
   stopped.type = audit::AuditEventType::kApplicationStop;
   stopped.local_ae_title = dir_.config.dicom.ae_title;
   dir_.audit->Emit(stopped);
+  // The exporters last, so that they can still deliver the stop; what they have not delivered
+  // goes at the next start.
+  for (auto& exporter : parts_->exporters) exporter->Stop();
   parts_.reset();
 }
 
