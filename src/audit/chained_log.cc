@@ -9,9 +9,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 #include <vector>
 
 #include "base/utc_time.h"
@@ -206,9 +209,6 @@ struct ChainedAuditLog::Impl {
         Seal(fields.dump(-1, ' ', false, Json::error_handler_t::replace), &hash) + "\n";
     needs_newline = false;
     BASTION_RETURN_IF_ERROR(WriteAll(fd, line));
-    if (options.sync_each_record && ::fdatasync(fd) != 0) {
-      return Status::Unavailable(std::string("syncing the audit log: ") + std::strerror(errno));
-    }
     ++seq;
     prev = hash;
     known_size += static_cast<off_t>(line.size());
@@ -228,6 +228,8 @@ struct ChainedAuditLog::Impl {
     const std::string signed_prev = prev;
     BASTION_RETURN_IF_ERROR(Append(std::move(fields)));
     since_checkpoint = 0;
+    // The records the head vouches for reach the disk before the head does.
+    if (::fdatasync(fd) != 0) return Status::Unavailable("syncing the audit log");
     // The head: the latest checkpoint, replaced atomically.
     Json head = {{"seq", checkpoint_seq},
                  {"prev", signed_prev},
@@ -261,11 +263,62 @@ struct ChainedAuditLog::Impl {
     if (!st.ok() && !failure) failure = st.message();
     return st;
   }
+
+  // Group commit: Emit queues; this thread appends everything queued under one lock and one
+  // fdatasync, so that no caller (a network strand) ever waits for the disk.
+  std::mutex queue_mutex;
+  std::condition_variable queue_changed;
+  std::deque<Json> queue;
+  std::uint64_t enqueued = 0, written = 0;
+  bool stopping = false;
+  std::thread writer;
+  static constexpr std::size_t kMaxQueued = 10000;
+
+  void WriteQueued() {
+    while (true) {
+      std::deque<Json> batch;
+      {
+        std::unique_lock<std::mutex> lock(queue_mutex);
+        queue_changed.wait(lock, [this] { return stopping || !queue.empty(); });
+        if (queue.empty()) return;  // stopping, and everything written
+        batch.swap(queue);
+      }
+      const std::size_t n = batch.size();
+      (void)Locked([&]() -> Status {
+        for (Json& fields : batch) {
+          BASTION_RETURN_IF_ERROR(Append(std::move(fields)));
+          if (++since_checkpoint >= options.checkpoint_every) {
+            BASTION_RETURN_IF_ERROR(AppendCheckpoint());
+          }
+        }
+        if (options.sync_each_record && ::fdatasync(fd) != 0) {
+          return Status::Unavailable(std::string("syncing the audit log: ") + std::strerror(errno));
+        }
+        return Status::Ok();
+      });
+      {
+        std::lock_guard<std::mutex> lock(queue_mutex);
+        written += n;
+      }
+      queue_changed.notify_all();
+    }
+  }
+
+  void Flush() {
+    std::unique_lock<std::mutex> lock(queue_mutex);
+    queue_changed.wait(lock, [this] { return written == enqueued; });
+  }
 };
 
 ChainedAuditLog::ChainedAuditLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 ChainedAuditLog::~ChainedAuditLog() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->queue_mutex);
+    impl_->stopping = true;
+  }
+  impl_->queue_changed.notify_all();
+  if (impl_->writer.joinable()) impl_->writer.join();
   if (impl_->since_checkpoint > 0) (void)Checkpoint();
   ::close(impl_->fd);
 }
@@ -291,22 +344,34 @@ Result<std::unique_ptr<ChainedAuditLog>> ChainedAuditLog::Open(ChainedLogOptions
     impl->key_sha256 = PublicKeySha256(impl->key.get());
   }
   impl->options = std::move(options);
+  Impl* p = impl.get();
+  impl->writer = std::thread([p] { p->WriteQueued(); });
   return std::unique_ptr<ChainedAuditLog>(new ChainedAuditLog(std::move(impl)));
 }
 
 void ChainedAuditLog::Emit(const AuditEvent& event) {
   Json fields = Json::parse(ToJsonLine(event), nullptr, false);
-  (void)impl_->Locked([&]() -> Status {
-    BASTION_RETURN_IF_ERROR(impl_->Append(std::move(fields)));
-    if (++impl_->since_checkpoint >= impl_->options.checkpoint_every) {
-      return impl_->AppendCheckpoint();
+  {
+    // Bounded: a flood of events waits for the disk rather than growing without limit.
+    std::unique_lock<std::mutex> lock(impl_->queue_mutex);
+    impl_->queue_changed.wait(lock, [this] { return impl_->queue.size() < Impl::kMaxQueued; });
+    impl_->queue.push_back(std::move(fields));
+    ++impl_->enqueued;
+  }
+  impl_->queue_changed.notify_all();
+}
+
+void ChainedAuditLog::Flush() { impl_->Flush(); }
+
+Status ChainedAuditLog::Checkpoint() {
+  impl_->Flush();
+  return impl_->Locked([this] {
+    BASTION_RETURN_IF_ERROR(impl_->AppendCheckpoint());
+    if (impl_->options.sync_each_record && ::fdatasync(impl_->fd) != 0) {
+      return Status::Unavailable("syncing the audit log");
     }
     return Status::Ok();
   });
-}
-
-Status ChainedAuditLog::Checkpoint() {
-  return impl_->Locked([this] { return impl_->AppendCheckpoint(); });
 }
 
 std::optional<std::string> ChainedAuditLog::failure() const {

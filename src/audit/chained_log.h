@@ -10,7 +10,9 @@
 // reaches the head's sequence number. Records after the last checkpoint are protected by the
 // chain but not against truncation; export to a collector covers that window.
 // Several processes (the server and CLI commands) may append: each append takes an exclusive
-// flock on the log and continues the chain from the file's last record.
+// flock on the log and continues the chain from the file's last record. Emit never waits for
+// the disk: a writer thread appends what is queued in one batch, with one fdatasync (group
+// commit); the destructor writes everything queued, then a checkpoint.
 // Format: docs/formats/audit-log.md.
 // Thread-safety: Emit may be called concurrently; Verify and Read are free functions.
 #pragma once
@@ -32,7 +34,7 @@ struct ChainedLogOptions {
   std::string head_path;         // audit/audit.head
   std::string signing_key_file;  // PEM private key (the server's TLS key); empty: no checkpoints
   std::uint32_t checkpoint_every = 100;
-  bool sync_each_record = true;  // fdatasync after every record
+  bool sync_each_record = true;  // fdatasync after every batch of records
 };
 
 class ChainedAuditLog final : public AuditSink {
@@ -41,6 +43,8 @@ class ChainedAuditLog final : public AuditSink {
   ~ChainedAuditLog() override;  // writes a checkpoint when records were added since the last
 
   void Emit(const AuditEvent& event) override;
+  // Waits until every event emitted so far is written and synced.
+  void Flush();
   // Appends a checkpoint now (e.g. at a clean stop).
   Status Checkpoint();
   // The first failure to write (the trail cannot be kept): Emit never throws or blocks on it.
