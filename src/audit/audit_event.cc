@@ -38,6 +38,10 @@ std::string_view AuditEventTypeName(AuditEventType type) {
       return "instances-sent";
     case AuditEventType::kAuditLogUsed:
       return "audit-log-used";
+    case AuditEventType::kInstancesAccessed:
+      return "instances-accessed";
+    case AuditEventType::kTransferBegun:
+      return "transfer-begun";
   }
   return "unknown";
 }

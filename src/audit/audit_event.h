@@ -26,13 +26,17 @@ enum class AuditEventType : std::uint8_t {
   kLockout,
   kSecurityAlert,
   kConfigurationChange,
-  kInstancesStored,  // DICOM Instances Transferred (110104), as the receiver
-  kImport,           // Import (110107): files loaded from local media
-  kStudyDeleted,     // DICOM Study Deleted (110105)
-  kQuery,            // Query (110112), with the query keys
-  kInstancesSent,    // DICOM Instances Transferred (110104), as the sender (C-MOVE, C-GET)
-  kAuditLogUsed,     // Audit Log Used (110101): the trail was read or checked
+  kInstancesStored,    // DICOM Instances Transferred (110104), as the receiver
+  kImport,             // Import (110107): files loaded from local media
+  kStudyDeleted,       // DICOM Study Deleted (110105)
+  kQuery,              // Query (110112), with the query keys
+  kInstancesSent,      // DICOM Instances Transferred (110104), as the sender (C-MOVE, C-GET)
+  kAuditLogUsed,       // Audit Log Used (110101): the trail was read or checked
+  kInstancesAccessed,  // DICOM Instances Accessed (110103): records read locally
+  kTransferBegun,      // Begin Transferring DICOM Instances (110102): a C-MOVE/C-GET starts
 };
+
+inline constexpr AuditEventType kLastAuditEventType = AuditEventType::kTransferBegun;
 
 std::string_view AuditEventTypeName(AuditEventType type);
 

@@ -19,6 +19,8 @@ struct Code {
 
 constexpr Code kApplicationActivity{"110100", "DCM", "Application Activity"};
 constexpr Code kAuditLogUsed{"110101", "DCM", "Audit Log Used"};
+constexpr Code kBeginTransferring{"110102", "DCM", "Begin Transferring DICOM Instances"};
+constexpr Code kInstancesAccessed{"110103", "DCM", "DICOM Instances Accessed"};
 constexpr Code kInstancesTransferred{"110104", "DCM", "DICOM Instances Transferred"};
 constexpr Code kStudyDeleted{"110105", "DCM", "DICOM Study Deleted"};
 constexpr Code kImport{"110107", "DCM", "Import"};
@@ -118,6 +120,10 @@ Shape ShapeOf(AuditEventType type) {
       return {kQuery, "E"};
     case AuditEventType::kAuditLogUsed:
       return {kAuditLogUsed, "R"};
+    case AuditEventType::kInstancesAccessed:
+      return {kInstancesAccessed, "R"};
+    case AuditEventType::kTransferBegun:
+      return {kBeginTransferring, "E", nullptr, false};
   }
   return {kSecurityAlert, "E"};
 }
@@ -163,7 +169,8 @@ std::string ToDicomAuditMessage(const AuditEvent& e, const AuditSource& source) 
 
   // The other side (user or peer AE) is the requestor; our application serves.
   const std::string local = e.local_ae_title.empty() ? source.id : e.local_ae_title;
-  const bool transfer = s.id.code == std::string(kInstancesTransferred.code);
+  const bool transfer = s.id.code == std::string(kInstancesTransferred.code) ||
+                        s.id.code == std::string(kBeginTransferring.code);
   const std::string requester = !e.user.empty() ? e.user : e.peer_ae_title;
   if (!requester.empty() || !e.peer_address.empty()) {
     const Code* role = transfer ? (s.peer_is_source ? &kSource : &kDestination) : nullptr;
@@ -225,7 +232,7 @@ Result<AuditEvent> EventFromJsonLine(const std::string& line) {
   const std::string name = text("event");
   AuditEvent e;
   bool known = false;
-  for (int t = 0; t <= static_cast<int>(AuditEventType::kAuditLogUsed); ++t) {
+  for (int t = 0; t <= static_cast<int>(kLastAuditEventType); ++t) {
     if (AuditEventTypeName(static_cast<AuditEventType>(t)) == name) {
       e.type = static_cast<AuditEventType>(t);
       known = true;

@@ -221,12 +221,16 @@ void DicomSession::RunRetrieve() {
     });
   };
   const auto& association = admitted_->negotiation.association;
+  audit::AuditEvent begun = SessionEvent(audit::AuditEventType::kTransferBegun);
+  begun.description =
+      retrieve_->is_get ? std::string("C-GET") : "C-MOVE to " + retrieve_->destination;
   boost::asio::post(
       *context_->retrieve_pool,
       [this, poster, link = link_, query = std::move(query).value(), destination,
-       archive = context_->archive, limits = context_->retrieve_limits,
-       outgoing = context_->outgoing, contexts = association.contexts,
-       peer_max = association.peer_max_pdu_length, send = std::move(send),
+       begun = std::move(begun), audit_sink = context_->audit, archive = context_->archive,
+       limits = context_->retrieve_limits, outgoing = context_->outgoing,
+       contexts = association.contexts, peer_max = association.peer_max_pdu_length,
+       send = std::move(send),
        originator = dimse::MoveOriginator{calling_ae_, request.message_id}]() mutable {
         auto finish = [&](std::uint16_t status, std::string comment, RetrieveProgress progress) {
           poster([this, status, comment = std::move(comment), progress = std::move(progress)] {
@@ -249,6 +253,15 @@ void DicomSession::RunRetrieve() {
         if (instances->empty()) {
           finish(dimse::status::kSuccess, "", {});
           return;
+        }
+        if (audit_sink != nullptr) {
+          for (const auto& i : *instances) {
+            audit::AddParticipant(begun.study_instance_uids, i.study_instance_uid);
+            audit::AddParticipant(begun.patient_ids, i.patient_id);
+          }
+          begun.instance_count = instances->size();
+          begun.description += ": " + std::to_string(instances->size()) + " instance(s) to send";
+          audit_sink->Emit(begun);
         }
         std::unique_ptr<InstanceReceiver> receiver;
         if (destination) {

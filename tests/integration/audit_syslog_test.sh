@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The audit trail exported to rsyslog (Debian's rsyslog and rsyslog-openssl) as DICOM audit
 # messages over syslog on TLS (RFC 5424/5425, issue 7). A scripted session (peers registered, a
-# refused association, a store, a query, a C-GET, a deletion) runs against `bastion serve`; the
+# refused association, a store, a query, a C-GET, a C-MOVE to a second server, a deletion) runs against `bastion serve`; the
 # collector is stopped in the middle and the session goes on; once it is back, every record of the
 # trail has arrived, each exactly once, with its sequence number, as a valid PS3.15 A.5.1 message.
 # rsyslogd runs in the foreground with its own configuration on 127.0.0.1, never as a service.
@@ -62,7 +62,7 @@ start_rsyslog() {
 }
 stop_rsyslog() { kill "$rsyslog_pid" 2>/dev/null; wait "$rsyslog_pid" 2>/dev/null; }
 cleanup() {
-  kill "${server_pid:-}" 2>/dev/null
+  kill "${server_pid:-}" "${dest_pid:-}" 2>/dev/null
   stop_rsyslog
 }
 trap cleanup EXIT
@@ -74,8 +74,18 @@ study=$(sed -n 2p corpus/manifest.csv | cut -d, -f3)
 "$bastion" peer add --dir "$dir" MODALITY --host 127.0.0.1 --cert modality.pem --role modality >/dev/null
 "$bastion" cert issue --dir "$dir" VIEWER --out viewer >/dev/null
 "$bastion" peer add --dir "$dir" VIEWER --host 127.0.0.1 --cert viewer.pem --role viewer >/dev/null
+# A second Bastion as the C-MOVE destination (plaintext on loopback, registered as such).
+dest=$work/dest
+dest_port=$(free_port)
+dest_plain=$(free_port)
+"$bastion" init --dir "$dest" --ae-title DEST --dicom-port "$dest_port" >/dev/null
+sed -i "s/^bind = .*/bind = \"127.0.0.1\"/; s/^# plaintext_port = .*/plaintext_port = $dest_plain/" "$dest/bastion.toml"
+"$bastion" peer add --dir "$dest" BASTION --host 127.0.0.1 --role modality >/dev/null
+"$bastion" peer add --dir "$dir" DEST --host 127.0.0.1 --port "$dest_plain" --plaintext --role viewer >/dev/null
 
 start_rsyslog
+"$bastion" serve --dir "$dest" >dest.log 2>&1 &
+dest_pid=$!
 "$bastion" serve --dir "$dir" >server.log 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do grep -q "listening" server.log && break; sleep 0.1; done
@@ -93,6 +103,8 @@ check "the collector is down" "^down$" "$( (exec 3<>"/dev/tcp/127.0.0.1/$syslog_
 # Second half, the collector down: a retrieve, a deletion, a configuration change.
 check_rc "retrieve a study (C-GET) while the collector is down" "$bastion" get --to "$to" \
   "${tls[@]}" --aet VIEWER --cert viewer.pem --key viewer.key --out got -k "StudyInstanceUID=$study"
+check_rc "move it to the second server (C-MOVE)" "$bastion" move --to "$to" "${tls[@]}" \
+  --aet VIEWER --cert viewer.pem --key viewer.key --dest DEST -k "StudyInstanceUID=$study"
 check_rc "delete it" "$bastion" delete --dir "$dir" --study "$study"
 "$bastion" peer add --dir "$dir" LATE --host 127.0.0.1 --role viewer >/dev/null
 sleep 2
@@ -117,6 +129,8 @@ check "a login refused" 'csd-code="110114".*EventOutcomeIndicator|EventOutcomeIn
 check "the store (110104, action C)" 'EventActionCode="C"[^>]*>.*csd-code="110104"' "$log"
 check "the query (110112)" 'csd-code="110112"' "$log"
 check "the retrieve (110104, action R)" 'EventActionCode="R"[^>]*>.*csd-code="110104"' "$log"
+check "the move, begun (110102) and done, to DEST" 'csd-code="110102".*C-MOVE to DEST' "$log"
+check "the move's sub-operations (instances-sent to DEST)" 'C-MOVE to DEST: sent 3 instance' "$log"
 check "the deletion (110105)" 'csd-code="110105"' "$log"
 check "the configuration change (110113 / 110129)" 'csd-code="110129"' "$log"
 n=0 bad=0
