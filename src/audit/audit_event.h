@@ -72,6 +72,8 @@ class AuditSink {
  public:
   virtual ~AuditSink() = default;
   virtual void Emit(const AuditEvent& event) = 0;
+  // Returns once every event emitted so far is recorded (sinks that write later override it).
+  virtual void Flush() {}
 };
 
 // Keeps events in memory; for tests.

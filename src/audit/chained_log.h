@@ -44,7 +44,7 @@ class ChainedAuditLog final : public AuditSink {
 
   void Emit(const AuditEvent& event) override;
   // Waits until every event emitted so far is written and synced.
-  void Flush();
+  void Flush() override;
   // Appends a checkpoint now (e.g. at a clean stop).
   Status Checkpoint();
   // The first failure to write (the trail cannot be kept): Emit never throws or blocks on it.

@@ -138,13 +138,20 @@ class Connection {
     return false;
   }
 
-  // False once the collector closed or reset the connection (it sends nothing otherwise).
+  // False once the collector closed or reset the connection. It sends no syslog data, but TLS
+  // 1.3 servers do send records of their own (session tickets): those are read and consumed
+  // without blocking, and only an end of stream or an error counts as a dead connection.
   bool Alive() {
     pollfd p{fd_, POLLIN | POLLRDHUP, 0};
     if (::poll(&p, 1, 0) <= 0) return true;
     if ((p.revents & (POLLERR | POLLHUP | POLLRDHUP)) != 0) return false;
+    const int flags = ::fcntl(fd_, F_GETFL);
+    ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
     char byte;
-    return SSL_read(ssl_.get(), &byte, 1) > 0;
+    const int n = SSL_read(ssl_.get(), &byte, 1);
+    const int error = n > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), n);
+    ::fcntl(fd_, F_SETFL, flags);
+    return n > 0 || error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE;
   }
 
   void Close() {

@@ -245,6 +245,7 @@ void DicomServer::Stop() {
   stopped.type = audit::AuditEventType::kApplicationStop;
   stopped.local_ae_title = dir_.config.dicom.ae_title;
   dir_.audit->Emit(stopped);
+  dir_.audit->Flush();
   // The exporters last, so that they can still deliver the stop; what they have not delivered
   // goes at the next start.
   for (auto& exporter : parts_->exporters) exporter->Stop();
