@@ -245,8 +245,12 @@ Result<AuditEvent> EventFromJsonLine(const std::string& line) {
               : code == 4 ? AuditOutcome::kMinorFailure
                           : AuditOutcome::kSuccess;
   std::tm tm{};
+  // A time the clock cannot represent (system_clock counts nanoseconds: years to 2262) leaves
+  // the epoch: records come from a file that may have been tampered with.
   if (strptime(text("time").c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm) != nullptr) {
-    e.time = std::chrono::system_clock::from_time_t(timegm(&tm));
+    const std::time_t t = timegm(&tm);
+    constexpr std::time_t kYear2200 = 7258118400;
+    if (t >= 0 && t < kYear2200) e.time = std::chrono::system_clock::from_time_t(t);
   }
   e.user = text("user");
   e.peer_ae_title = text("peer_ae");
