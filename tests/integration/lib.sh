@@ -68,6 +68,7 @@ summary() {
 # downloads) unpacked with dpkg -x into ./orthanc-deb, never installed. Sets $orthanc to the
 # binary, or to "" after the caller's fail_prereq has said why (no package, cannot unpack,
 # shared libraries missing: install-deps' test set lists them).
+# shellcheck disable=SC2154,SC2034  # $here comes from the caller, which reads $orthanc
 unpack_orthanc() {
   orthanc=""
   mkdir -p orthanc-deb
@@ -113,4 +114,21 @@ check_audit_messages() {
     echo "FAIL $1: $bad of $n messages do not validate; $first"
     failed=$((failed + 1))
   fi
+}
+
+# remove_namespace NS: stops every process in the network namespace NS (all started by the
+# calling script: TERM, then KILL after 5 s) and deletes it; nothing when it does not exist.
+remove_namespace() {
+  local inside=()
+  ip netns list 2>/dev/null | grep -qw "$1" || return 0
+  mapfile -t inside < <(ip netns pids "$1" 2>/dev/null)
+  [[ ${#inside[@]} -gt 0 ]] && kill "${inside[@]}" 2>/dev/null
+  for _ in $(seq 50); do
+    mapfile -t inside < <(ip netns pids "$1" 2>/dev/null)
+    [[ ${#inside[@]} -eq 0 ]] && break
+    sleep 0.1
+  done
+  [[ ${#inside[@]} -gt 0 ]] && kill -9 "${inside[@]}" 2>/dev/null
+  ip netns del "$1" 2>/dev/null
+  return 0
 }

@@ -56,21 +56,10 @@ ns=bastion-store-$$
 host_pids=()
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
-  local pid inside=()
+  local pid
   for pid in "${host_pids[@]}"; do kill "$pid" 2>/dev/null; done
   for pid in "${host_pids[@]}"; do wait "$pid" 2>/dev/null; done
-  if ip netns list 2>/dev/null | grep -qw "$ns"; then
-    # Every process in the namespace was started by this script.
-    mapfile -t inside < <(ip netns pids "$ns" 2>/dev/null)
-    [[ ${#inside[@]} -gt 0 ]] && kill "${inside[@]}" 2>/dev/null
-    for _ in $(seq 50); do
-      mapfile -t inside < <(ip netns pids "$ns" 2>/dev/null)
-      [[ ${#inside[@]} -eq 0 ]] && break
-      sleep 0.1
-    done
-    [[ ${#inside[@]} -gt 0 ]] && kill -9 "${inside[@]}" 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-  fi
+  remove_namespace "$ns"
   if [[ -n ${KEEP_WORK:-} ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
