@@ -71,6 +71,13 @@ std::optional<std::vector<unsigned char>> FromBase64(const std::string& text) {
 
 using PKey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 
+// A string field of a record read back; "" when absent or not a string (a tampered file must
+// not make the reader throw).
+std::string Text(const Json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 // What a checkpoint signs: the record sequence number and the hash of the record before it.
 std::string CheckpointMessage(std::uint64_t seq, const std::string& prev) {
   return "bastion-audit-checkpoint\n" + std::to_string(seq) + "\n" + prev;
@@ -379,12 +386,36 @@ std::optional<std::string> ChainedAuditLog::failure() const {
   return impl_->failure;
 }
 
+LineRead ReadAuditLine(std::istream& in, std::string& line, std::uint64_t* consumed) {
+  line.clear();
+  std::uint64_t taken = 0;
+  bool too_long = false;
+  std::streambuf* buffer = in.rdbuf();
+  while (true) {
+    const int c = buffer->sbumpc();
+    if (c == std::char_traits<char>::eof()) {
+      if (consumed != nullptr) *consumed = taken;
+      if (too_long) return LineRead::kTooLong;
+      return taken == 0 ? LineRead::kEnd : LineRead::kPartial;
+    }
+    ++taken;
+    if (c == '\n') break;
+    if (line.size() < kMaxAuditLine) {
+      line.push_back(static_cast<char>(c));
+    } else {
+      too_long = true;
+    }
+  }
+  if (consumed != nullptr) *consumed = taken;
+  return too_long ? LineRead::kTooLong : LineRead::kLine;
+}
+
 Status ReadAuditLog(const std::string& log_path,
                     const std::function<bool(const std::string& line)>& record) {
   std::ifstream in(log_path, std::ios::binary);
   if (!in) return Status::Unavailable("cannot read " + log_path);
   std::string line;
-  while (std::getline(in, line)) {
+  for (LineRead r; (r = ReadAuditLine(in, line)) != LineRead::kEnd;) {
     if (!record(line)) break;
   }
   return Status::Ok();
@@ -410,18 +441,37 @@ Result<AuditVerifyReport> VerifyAuditLog(const std::string& log_path, const std:
   std::string prev = kZeroHash;
   std::string line;
   std::uint64_t line_no = 0;
-  std::vector<std::string> hashes;  // of each record, for the head check
+  // The head (small: read within a bound) names the one record whose hash is checked against
+  // it, so the scan keeps that hash only, not one per record.
+  std::optional<Json> head;
+  if (std::ifstream head_in(head_path, std::ios::binary); head_in) {
+    std::string text;
+    if (ReadAuditLine(head_in, text) == LineRead::kTooLong) {
+      text.clear();  // damaged: reported below
+    }
+    head = Json::parse(text, nullptr, false);
+  }
+  const std::uint64_t head_seq =
+      head && head->is_object() && head->contains("seq") && (*head)["seq"].is_number_unsigned()
+          ? (*head)["seq"].get<std::uint64_t>()
+          : 0;
+  std::string head_record_hash;
   auto fail = [&](std::uint64_t at, std::string what) {
     r.ok = false;
     r.bad_line = at;
     r.problem = std::move(what);
     return r;
   };
-  while (std::getline(in, line)) {
+  for (LineRead read; (read = ReadAuditLine(in, line)) != LineRead::kEnd;) {
     ++line_no;
     const std::string where =
         "record " + std::to_string(line_no) + " (line " + std::to_string(line_no) + ")";
-    if (in.eof()) return fail(line_no, where + " is incomplete: the log was cut in the middle");
+    if (read == LineRead::kPartial) {
+      return fail(line_no, where + " is incomplete: the log was cut in the middle");
+    }
+    if (read == LineRead::kTooLong) {
+      return fail(line_no, where + " is longer than any record: it was damaged");
+    }
     std::string body, stated;
     if (!Unseal(line, &body, &stated))
       return fail(line_no, where + " is not a sealed record: it was cut or damaged");
@@ -442,11 +492,11 @@ Result<AuditVerifyReport> VerifyAuditLog(const std::string& log_path, const std:
       return fail(line_no, where + " does not follow record " + std::to_string(line_no - 1) +
                                ": a record was changed, removed or reordered");
     }
-    if (j.value("event", "") == "checkpoint") {
-      const auto signature = FromBase64(j.value("signature", ""));
-      if (j.value("key_sha256", "") != key_sha256) {
+    if (Text(j, "event") == "checkpoint") {
+      const auto signature = FromBase64(Text(j, "signature"));
+      if (Text(j, "key_sha256") != key_sha256) {
         return fail(line_no, where + " is a checkpoint signed by another key (" +
-                                 j.value("key_sha256", "none") + ", not " + key_sha256 + ")");
+                                 Text(j, "key_sha256") + ", not " + key_sha256 + ")");
       }
       if (!signature || !VerifySignature(key.get(), CheckpointMessage(seq, prev), *signature)) {
         return fail(line_no, where + " is a checkpoint whose signature does not verify");
@@ -455,21 +505,15 @@ Result<AuditVerifyReport> VerifyAuditLog(const std::string& log_path, const std:
       r.last_checkpoint_seq = seq;
     }
     prev = stated;
-    hashes.push_back(stated);
+    if (line_no == head_seq) head_record_hash = stated;
     ++r.records;
   }
   // The head names the last checkpoint written: the log must still reach it.
-  std::ifstream head_in(head_path);
-  if (head_in) {
-    const Json head = Json::parse(head_in, nullptr, false);
-    if (!head.is_object() || !head.contains("seq") || !head["seq"].is_number_unsigned()) {
-      return fail(0, head_path + " is damaged");
-    }
-    const auto head_seq = head["seq"].get<std::uint64_t>();
-    const auto signature = FromBase64(head.value("signature", ""));
+  if (head) {
+    if (head_seq == 0) return fail(0, head_path + " is damaged");
+    const auto signature = FromBase64(Text(*head, "signature"));
     if (!signature ||
-        !VerifySignature(key.get(), CheckpointMessage(head_seq, head.value("prev", "")),
-                         *signature)) {
+        !VerifySignature(key.get(), CheckpointMessage(head_seq, Text(*head, "prev")), *signature)) {
       return fail(0, head_path + " has a signature that does not verify");
     }
     if (head_seq > r.records) {
@@ -477,7 +521,7 @@ Result<AuditVerifyReport> VerifyAuditLog(const std::string& log_path, const std:
                          " but its last checkpoint (" + head_path + ") signed record " +
                          std::to_string(head_seq) + ": records were cut from the end");
     }
-    if (hashes[head_seq - 1] != head.value("hash", "")) {
+    if (head_record_hash != Text(*head, "hash")) {
       return fail(head_seq, "record " + std::to_string(head_seq) +
                                 " is not the checkpoint the head signed: the log was rewritten");
     }

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <istream>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -71,6 +72,15 @@ struct AuditVerifyReport {
 // the log cannot be read; a tampered log is a report with ok = false.
 Result<AuditVerifyReport> VerifyAuditLog(const std::string& log_path, const std::string& head_path,
                                          const std::string& certificate_file);
+
+// The longest record line read back; a longer one is damage (or an attack on the reader).
+inline constexpr std::size_t kMaxAuditLine = 1u << 20;
+
+// One line of the trail, read within kMaxAuditLine bytes. `consumed` counts the bytes taken
+// from the stream, newline included (a too-long line is consumed whole, keeping its first
+// kMaxAuditLine bytes).
+enum class LineRead : std::uint8_t { kLine, kPartial, kTooLong, kEnd };
+LineRead ReadAuditLine(std::istream& in, std::string& line, std::uint64_t* consumed = nullptr);
 
 // Calls `record` with each record's line (checkpoints included) in order; stops early when it
 // returns false.

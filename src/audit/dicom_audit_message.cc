@@ -212,7 +212,10 @@ std::string ToDicomAuditMessage(const AuditEvent& e, const AuditSource& source) 
 }
 
 Result<AuditEvent> EventFromJsonLine(const std::string& line) {
-  const auto j = nlohmann::json::parse(line, nullptr, false);
+  return EventFromJson(nlohmann::json::parse(line, nullptr, false));
+}
+
+Result<AuditEvent> EventFromJson(const nlohmann::json& j) {
   if (!j.is_object() || !j.contains("event") || !j["event"].is_string()) {
     return Status::Malformed("not an audit record");
   }

@@ -5,6 +5,7 @@
 // Thread-safety: stateless functions.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "audit/audit_event.h"
@@ -23,5 +24,7 @@ std::string ToDicomAuditMessage(const AuditEvent& event, const AuditSource& sour
 // The event a stored record (ToJsonLine, or a line of the chained log) describes; Malformed for
 // a line that is not an event record (checkpoints included).
 Result<AuditEvent> EventFromJsonLine(const std::string& line);
+// The same for a record already parsed.
+Result<AuditEvent> EventFromJson(const nlohmann::json& record);
 
 }  // namespace bastion::audit

@@ -19,6 +19,9 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "audit/chained_log.h"
+#include "base/utc_time.h"
+
 namespace bastion::audit {
 
 namespace {
@@ -234,22 +237,32 @@ void SyslogExporter::Run() {
       }
       retry = std::chrono::seconds(1);
     }
-    // Every complete record after the cursor.
-    std::ifstream log(paths_.log_path, std::ios::binary);
-    log.seekg(static_cast<std::streamoff>(cursor.offset));
+    // Every complete record after the cursor; the file is opened only when it has grown.
+    struct stat st {};
+    const bool grown = ::stat(paths_.log_path.c_str(), &st) == 0 &&
+                       static_cast<std::uint64_t>(st.st_size) > cursor.offset;
+    std::ifstream log;
+    if (grown) {
+      log.open(paths_.log_path, std::ios::binary);
+      log.seekg(static_cast<std::streamoff>(cursor.offset));
+    }
     Cursor next = cursor;
     std::string batch, line;
-    while (batch.size() < (4u << 20) && std::getline(log, line)) {
-      if (log.eof()) break;  // a record still being written
-      next.offset += line.size() + 1;
+    std::uint64_t consumed = 0;
+    LineRead read = LineRead::kEnd;
+    while (grown && batch.size() < (4u << 20) &&
+           (read = ReadAuditLine(log, line, &consumed)) != LineRead::kEnd &&
+           read != LineRead::kPartial) {  // a partial line is a record still being written
+      next.offset += consumed;
+      if (read == LineRead::kTooLong) continue;  // damage; verify reports it
       const auto j = nlohmann::json::parse(line, nullptr, false);
       if (!j.is_object()) continue;
       if (j.contains("seq") && j["seq"].is_number_unsigned()) {
         next.seq = j["seq"].get<std::uint64_t>();
       }
-      auto event = EventFromJsonLine(line);
+      auto event = EventFromJson(j);
       if (!event.ok()) continue;  // checkpoints stay local
-      batch += Frame(*event, next.seq, j.value("time", "-"), paths_);
+      batch += Frame(*event, next.seq, UtcTimestamp(event->time), paths_);
     }
     if (next.offset != cursor.offset) {
       if (!batch.empty() &&

@@ -190,5 +190,22 @@ TEST_F(ChainedLogTest, ACheckpointByAnotherKeyIsRefused) {
   EXPECT_NE(r.problem.find("another key"), std::string::npos) << r.problem;
 }
 
+TEST_F(ChainedLogTest, AnOverlongLineOrADamagedHeadIsReportedNotLoaded) {
+  Emit(3);
+  auto lines = Lines();
+  lines.insert(lines.begin() + 1, std::string(kMaxAuditLine + 10, 'x'));
+  WriteLines(lines);
+  const auto r = Verify();
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.bad_line, 2u);
+  EXPECT_NE(r.problem.find("longer than any record"), std::string::npos) << r.problem;
+  lines.erase(lines.begin() + 1);
+  WriteLines(lines);
+  Write(dir_ / "audit.head", R"({"seq": 4, "prev": 7, "signature": ["x"]})");
+  const auto head = Verify();
+  EXPECT_FALSE(head.ok);
+  EXPECT_NE(head.problem.find("does not verify"), std::string::npos) << head.problem;
+}
+
 }  // namespace
 }  // namespace bastion::audit
