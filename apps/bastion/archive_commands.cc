@@ -239,17 +239,15 @@ void RegisterIndex(CLI::App& app) {
     if (args->json)
       std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     // Listing what the archive holds about patients is an access to their records.
-    audit::AuditEvent event;
-    event.type = audit::AuditEventType::kInstancesAccessed;
-    event.user = LocalUser();
-    event.local_ae_title = opened->dir.config.dicom.ae_title;
+    audit::AuditEvent event =
+        LocalEvent(opened->dir, audit::AuditEventType::kInstancesAccessed,
+                   "index list" + (args->study.empty() ? "" : " --study " + args->study) + ": " +
+                       std::to_string(rows->size()) + " instance(s) listed");
     for (const auto& r : *rows) {
       audit::AddParticipant(event.study_instance_uids, r.study_instance_uid);
       audit::AddParticipant(event.patient_ids, r.patient_id);
     }
     event.instance_count = rows->size();
-    event.description = "index list" + (args->study.empty() ? "" : " --study " + args->study) +
-                        ": " + std::to_string(rows->size()) + " instance(s) listed";
     opened->dir.audit->Emit(event);
   });
 }

@@ -16,13 +16,7 @@ namespace {
 using Json = nlohmann::json;
 
 void RecordUse(server::DataDir& dir, const std::string& what, audit::AuditOutcome outcome) {
-  audit::AuditEvent event;
-  event.type = audit::AuditEventType::kAuditLogUsed;
-  event.outcome = outcome;
-  event.user = LocalUser();
-  event.local_ae_title = dir.config.dicom.ae_title;
-  event.description = what;
-  dir.audit->Emit(event);
+  dir.audit->Emit(LocalEvent(dir, audit::AuditEventType::kAuditLogUsed, what, outcome));
 }
 
 struct Filter {
@@ -100,12 +94,9 @@ void RegisterAuditCommand(CLI::App& app) {
     }
     std::cout << "audit log TAMPERED: " << report->problem << "\n";
     RecordUse(*d, "audit log verified: " + report->problem, audit::AuditOutcome::kSeriousFailure);
-    audit::AuditEvent alert;
-    alert.type = audit::AuditEventType::kSecurityAlert;
-    alert.outcome = audit::AuditOutcome::kSeriousFailure;
-    alert.user = LocalUser();
-    alert.description = "audit log integrity check failed: " + report->problem;
-    d->audit->Emit(alert);
+    d->audit->Emit(LocalEvent(*d, audit::AuditEventType::kSecurityAlert,
+                              "audit log integrity check failed: " + report->problem,
+                              audit::AuditOutcome::kSeriousFailure));
     ExitCode() = 1;
   });
 

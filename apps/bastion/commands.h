@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "audit/audit_event.h"
 #include "base/status.h"
 
 namespace bastion::server {
@@ -23,6 +24,10 @@ void ReportFailure(const std::string& command, const Status& status);
 void AuditConfigurationChange(server::DataDir& dir, const std::string& what);
 // Who runs a local command: the account that owns the data directory.
 std::string LocalUser();
+// An audit event by that account on this instance.
+audit::AuditEvent LocalEvent(const server::DataDir& dir, audit::AuditEventType type,
+                             const std::string& what,
+                             audit::AuditOutcome outcome = audit::AuditOutcome::kSuccess);
 
 void RegisterDumpCommand(CLI::App& app);
 void RegisterJsonCommand(CLI::App& app);

@@ -19,13 +19,19 @@ void ReportFailure(const std::string& command, const Status& status) {
 
 std::string LocalUser() { return "local administrator (uid " + std::to_string(::getuid()) + ")"; }
 
-void AuditConfigurationChange(server::DataDir& dir, const std::string& what) {
+audit::AuditEvent LocalEvent(const server::DataDir& dir, audit::AuditEventType type,
+                             const std::string& what, audit::AuditOutcome outcome) {
   audit::AuditEvent event;
-  event.type = audit::AuditEventType::kConfigurationChange;
+  event.type = type;
+  event.outcome = outcome;
   event.user = LocalUser();
   event.local_ae_title = dir.config.dicom.ae_title;
   event.description = what;
-  dir.audit->Emit(event);
+  return event;
+}
+
+void AuditConfigurationChange(server::DataDir& dir, const std::string& what) {
+  dir.audit->Emit(LocalEvent(dir, audit::AuditEventType::kConfigurationChange, what));
 }
 }  // namespace bastion::cli
 
