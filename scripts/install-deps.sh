@@ -19,7 +19,7 @@ build_packages=(
   clang libclang-rt-14-dev llvm   # sanitizers, libFuzzer, llvm-symbolizer for readable reports
   zlib1g-dev libssl-dev nlohmann-json3-dev libspdlog-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
-  libboost-dev libargon2-dev libtomlplusplus-dev
+  libboost-dev libargon2-dev libtomlplusplus-dev libjpeg62-turbo-dev libpng-dev
   python3
 )
 test_packages=(dcmtk python3-pydicom python3-numpy hyperfine openssl curl iproute2 procps socat
