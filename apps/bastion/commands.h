@@ -33,6 +33,7 @@ void RegisterDumpCommand(CLI::App& app);
 void RegisterJsonCommand(CLI::App& app);
 void RegisterInitCommand(CLI::App& app);
 void RegisterUserCommand(CLI::App& app);
+void RegisterTokenCommand(CLI::App& app);  // token create, list, revoke
 void RegisterPeerCommand(CLI::App& app);
 void RegisterCertCommand(CLI::App& app);
 void RegisterServeCommand(CLI::App& app);

@@ -1,5 +1,6 @@
-// `bastion init --dir DIR --ae-title TITLE [--dicom-port N]`: a new data directory with a local
-// CA, a server certificate and one administrator whose random password is printed once.
+// `bastion init --dir DIR --ae-title TITLE [--dicom-port N] [--http-port N]`: a new data directory
+// with a local CA, a server certificate and one administrator whose random password is printed
+// once.
 #include <iostream>
 
 #include "commands.h"
@@ -15,6 +16,7 @@ void RegisterInitCommand(CLI::App& app) {
   cmd->add_option("--ae-title", options->ae_title, "Our DICOM AE title (1-16 characters)")
       ->required();
   cmd->add_option("--dicom-port", options->dicom_port, "DICOM over TLS port (default 2762)");
+  cmd->add_option("--http-port", options->http_port, "DICOMweb over HTTPS port (default 8443)");
   cmd->add_option("--admin-user", options->admin_user, "Name of the first administrator");
   cmd->add_option("--cert", options->certificate_file,
                   "Use this server certificate (PEM) instead of generating one");
@@ -33,6 +35,7 @@ void RegisterInitCommand(CLI::App& app) {
     std::cout << "Bastion initialised in " << dir << "\n"
               << "  AE title:        " << options->ae_title << " (DICOM over TLS on port "
               << options->dicom_port << ")\n"
+              << "  DICOMweb:        https://<this host>:" << options->http_port << "/dicom-web/\n"
               << "  CA certificate:  " << result->ca_certificate_file
               << " (peers need it to verify this server)\n"
               << "  admin user:      " << result->admin_user << "\n"

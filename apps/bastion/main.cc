@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   bastion::cli::RegisterJsonCommand(app);
   bastion::cli::RegisterInitCommand(app);
   bastion::cli::RegisterUserCommand(app);
+  bastion::cli::RegisterTokenCommand(app);
   bastion::cli::RegisterPeerCommand(app);
   bastion::cli::RegisterCertCommand(app);
   bastion::cli::RegisterServeCommand(app);

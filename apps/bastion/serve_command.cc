@@ -37,6 +37,10 @@ void RegisterServeCommand(CLI::App& app) {
     const auto& config = (*server)->config();
     std::cout << "bastion serve: " << config.dicom.ae_title << " listening for DICOM over TLS on "
               << config.dicom.bind_address << ":" << (*server)->tls_port() << std::endl;
+    if ((*server)->http_port() != 0) {
+      std::cout << "bastion serve: DICOMweb over HTTPS on " << config.http.bind_address << ":"
+                << (*server)->http_port() << "/dicom-web/" << std::endl;
+    }
     std::cout << "bastion serve: archive in " << config.storage.objects_dir << ", index "
               << config.storage.index_file << std::endl;
     int received = 0;

@@ -13,6 +13,7 @@ run() {
   local d=/tmp/ab-$$ port=$((20000 + RANDOM % 10000)) pport=$((30000 + RANDOM % 10000))
   rm -rf $d
   $b init --dir $d --ae-title AB --dicom-port $port >/dev/null
+  sed -i 's/^enabled = true/enabled = false/' $d/bastion.toml  # DIMSE only: no HTTPS listener
   sed -i 's/^bind = .*/bind = "127.0.0.1"/; s/^# plaintext_port = .*/plaintext_port = '$pport'/' $d/bastion.toml
   $b peer add --dir $d MOD --host 127.0.0.1 --role modality >/dev/null
   $b serve --dir $d >/tmp/ab-serve.log 2>&1 &

@@ -69,6 +69,7 @@ orthanc_unpack() {
 # servers use, so one client configuration fits all six listeners.
 bastion_setup() {
   "$BASTION" init --dir "$WORK/pacs" --ae-title BASTION --dicom-port 11120 >/dev/null
+  sed -i 's/^enabled = true/enabled = false/' "$WORK/pacs/bastion.toml"  # DIMSE only: no HTTPS listener
   sed -i -e 's/^# plaintext_port = 11112.*/plaintext_port = 11121/' \
     -e 's/^max_associations = .*/max_associations = 1000/' \
     -e 's/^max_associations_per_address = .*/max_associations_per_address = 1000/' \

@@ -108,6 +108,7 @@ elapsed() { python3 -c "print(f'{$2 - $1:.3f}')"; }
 bastion_instance() {  # bastion_instance DIR: init, plaintext port, peers, client certificate
   local d=$1
   "$BASTION" init --dir "$d" --ae-title BASTION --dicom-port 11120 >/dev/null
+  sed -i 's/^enabled = true/enabled = false/' "$d/bastion.toml"  # DIMSE only: no HTTPS listener
   sed -i -e 's/^bind = .*/bind = "127.0.0.1"/' \
     -e 's/^# plaintext_port = 11112.*/plaintext_port = 11121/' "$d/bastion.toml"
   grep -q '^plaintext_port = 11121' "$d/bastion.toml" || { echo "bastion.toml: plaintext_port not set" >&2; return 1; }

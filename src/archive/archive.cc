@@ -1,5 +1,6 @@
 #include "archive/archive.h"
 
+#include "archive/instance_metadata.h"
 #include "base/mapped_file.h"
 #include "base/utc_time.h"
 #include "dicom/tag.h"
@@ -17,6 +18,22 @@ std::string Sha256Of(std::span<const std::uint8_t> bytes) {
   store::Sha256 h;
   h.Update(bytes);
   return h.FinishHex();
+}
+
+// Puts the instance's WADO-RS metadata in `record`, encoded from the data set ingest has read
+// anyway. One that cannot be encoded (nested too deep, too large) leaves the record without:
+// the instance is stored all the same, since its file is what the archive keeps, and the
+// reason goes to `warnings`.
+void AddMetadata(const dicom::DataSet& dataset, index::InstanceRecord& record,
+                 std::vector<std::string>& warnings) {
+  auto json = EncodeInstanceMetadata(dataset, record.study.study_instance_uid,
+                                     record.series.series_instance_uid,
+                                     record.instance.sop_instance_uid, {}, &warnings);
+  if (json.ok()) {
+    record.metadata_json = std::move(json).value();
+  } else {
+    warnings.push_back("stored without metadata: " + json.status().message());
+  }
 }
 
 }  // namespace
@@ -179,6 +196,8 @@ Result<IngestResult> Archive::Complete(Ingest& ingest) {
     return Status::Conflict("different content is already stored under SOP Instance UID " +
                             in.sop_instance_uid + "; the original is kept");
   }
+  // Only for an instance about to be added: a resend costs no encoding.
+  AddMetadata(ds, record, result.warnings);
   BASTION_RETURN_IF_ERROR(blob.Commit());
   auto added = index_.AddInstance(record);
   if (!added.ok() || *added != index::AddOutcome::kAdded) {
@@ -298,6 +317,8 @@ Result<Archive::Reconciliation> Archive::Reconcile() {
     record->storage.received_at = UtcTimestampNow();
     record->storage.source_ae_title =
         file->meta.GetString(dicom::tags::kSourceApplicationEntityTitle).value_or("");
+    std::vector<std::string> ignored;  // a re-indexed file is not reported for its values
+    AddMetadata(file->dataset, *record, ignored);
     auto added = index_.AddInstance(*record);
     if (added.ok() && *added == index::AddOutcome::kAdded) {
       ++out.reindexed;

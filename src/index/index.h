@@ -47,6 +47,15 @@ enum class AddOutcome : std::uint8_t {
 
 enum class Level : std::uint8_t { kStudy, kSeries, kInstance };
 
+// A stored instance with its WADO-RS metadata (InstanceRecord::metadata_json) when the index
+// holds it; nullopt for an instance indexed without (before schema version 4, or when its data
+// set could not be encoded), which the caller computes from the file and may store with
+// SetInstanceMetadata.
+struct InstanceMetadataEntry {
+  StoredInstance instance;
+  std::optional<std::string> json;
+};
+
 class Index {
  public:
   virtual ~Index() = default;
@@ -76,6 +85,16 @@ class Index {
   // match, in scope, in series and received order; at most `limit` + 1.
   virtual Result<std::vector<StoredInstance>> FindInstances(const Query& query,
                                                             std::size_t limit) = 0;
+  // Exactly the instances FindInstances(query, limit) returns, in the same order, each with its
+  // stored metadata: a series' metadata in one read of the index, without opening its files.
+  virtual Result<std::vector<InstanceMetadataEntry>> InstanceMetadata(const Query& query,
+                                                                      std::size_t limit) = 0;
+  // Stores the metadata of an instance indexed without (or replaces it). `blob_id` is the file
+  // it was computed from: NotFound when the instance is not, or no longer, stored as that file
+  // (removed, or removed and stored again with other content while the caller encoded it), so
+  // that metadata of a file never outlives it.
+  virtual Status SetInstanceMetadata(std::string_view sop_instance_uid, std::string_view blob_id,
+                                     std::string_view json) = 0;
 
   // Labels administrators put on studies (for scopes, security/scope.h). NotFound when the
   // study is not stored.

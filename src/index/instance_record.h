@@ -76,6 +76,9 @@ struct InstanceRecord {
   InstanceAttributes instance;
   StorageAttributes storage;
   bool charset_error = false;
+  // The instance's WADO-RS metadata (DICOM JSON, archive/instance_metadata.h), stored in the
+  // same transaction as the instance; empty: none (Index::SetInstanceMetadata fills it later).
+  std::string metadata_json;
 };
 
 // Fills the patient/study/series/instance attributes from `dataset`. Malformed when a UID the

@@ -4,6 +4,8 @@
 // Matching kinds: universal (empty value), single value, wildcard (`*` and `?`; any SQL
 // metacharacter in the value is matched literally), range (dates and times, `a-b`, `-b`, `a-`),
 // and lists of UIDs (`\`-separated). Person names may match case-insensitively (an option).
+// Two options serve QIDO-RS (PS3.18 8.3.4): an offset into the matches for paging, and fuzzy
+// matching of person names (see QueryOptions::fuzzy_person_names for the rule).
 // Keys the index does not hold are returned empty (PS3.4 C.2.2.1.3 allows an SCP to not
 // support matching on optional keys).
 // Thread-safety: values and stateless functions.
@@ -39,6 +41,18 @@ struct KeyMatch {
 struct QueryOptions {
   bool case_insensitive_person_names = true;
   std::size_t max_results = 10000;  // the cap on matches one query returns
+  // Matches skipped before the first one returned, in the index's stable order (the order the
+  // entities were first stored): QIDO-RS paging (PS3.18 8.3.4.4). C-FIND leaves it 0.
+  std::size_t offset = 0;
+  // Fuzzy matching of person names (QIDO-RS fuzzymatching=true; PS3.18 8.3.4.2 leaves its
+  // semantics to the server). Ours: a PN value without wildcards matches, ignoring ASCII case,
+  // every name in which some name component begins with the value. Components start at the
+  // beginning of the name and after each '^' (component), '=' (component group) or ' '
+  // (a word within a component); ' ', '^' and '=' in the value are taken as equivalent
+  // separators. "smi" matches "SMITH^JOHN" and "JONES^SMITHY"; "smith john" matches
+  // "Smith^John"; "mit" matches neither. A value with wildcards is matched as a pattern, as
+  // without the option.
+  bool fuzzy_person_names = false;
 };
 
 struct Query {

@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "security/jwt_internal.h"
+
 namespace bastion::security {
 
 struct JwtPublicKey::Impl {
@@ -39,6 +41,10 @@ int Base64UrlValue(char c) {
   if (c == '_') return 63;
   return -1;
 }
+
+}  // namespace
+
+namespace internal {
 
 // Parses JSON refusing duplicate member names (RFC 7515 5.2 allows either refusing or taking
 // the last; refusing leaves no room for two parsers to disagree) and nesting beyond `max_depth`.
@@ -72,6 +78,10 @@ std::optional<Json> ParseStrictJson(std::string_view text, int max_depth) {
   if (bad || doc.is_discarded() || !doc.is_object()) return std::nullopt;
   return doc;
 }
+
+}  // namespace internal
+
+namespace {
 
 struct PkeyCtx {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
@@ -166,7 +176,7 @@ Result<Identity> VerifyUnguarded(const std::vector<JwtIssuer>& issuers, const Jw
   if (!header_text || !payload_text || !signature || header_b64.empty() || payload_b64.empty()) {
     return Refuse("JWT is not valid base64url");
   }
-  std::optional<Json> header = ParseStrictJson(*header_text, limits.max_json_depth);
+  std::optional<Json> header = internal::ParseStrictJson(*header_text, limits.max_json_depth);
   if (!header) return Refuse("JWT header is not a valid JSON object");
   auto alg_it = header->find("alg");
   if (alg_it == header->end() || !alg_it->is_string()) return Refuse("JWT header has no alg");
@@ -185,7 +195,7 @@ Result<Identity> VerifyUnguarded(const std::vector<JwtIssuer>& issuers, const Jw
   }
   if (signature->empty()) return Refuse("JWT has no signature");
 
-  std::optional<Json> payload = ParseStrictJson(*payload_text, limits.max_json_depth);
+  std::optional<Json> payload = internal::ParseStrictJson(*payload_text, limits.max_json_depth);
   if (!payload) return Refuse("JWT payload is not a valid JSON object");
   auto iss_it = payload->find("iss");
   if (iss_it == payload->end() || !iss_it->is_string()) return Refuse("JWT has no issuer");
@@ -306,6 +316,12 @@ Result<JwtPublicKey> JwtPublicKey::FromPem(std::string_view pem, std::string key
   if (pkey == nullptr) {
     return Status::Malformed("no PEM public key or certificate found");
   }
+  return JwtPublicKeyFactory::FromEvpPkey(pkey, std::move(key_id));
+}
+
+Result<JwtPublicKey> JwtPublicKeyFactory::FromEvpPkey(EVP_PKEY* pkey, std::string key_id) {
+  if (pkey == nullptr) return Status::Internal("no key to wrap");
+  using Impl = JwtPublicKey::Impl;
   auto impl = std::make_shared<const Impl>(pkey);
   switch (EVP_PKEY_get_base_id(pkey)) {
     case EVP_PKEY_RSA:

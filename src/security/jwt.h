@@ -46,6 +46,7 @@ class JwtPublicKey {
   const Impl& impl() const { return *impl_; }
 
  private:
+  friend class JwtPublicKeyFactory;  // jwt_internal.h: keys decoded elsewhere (JWKS)
   JwtPublicKey(std::shared_ptr<const Impl> impl, JwtAlgorithm alg, std::string key_id)
       : impl_(std::move(impl)), algorithm_(alg), key_id_(std::move(key_id)) {}
   std::shared_ptr<const Impl> impl_;

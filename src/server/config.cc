@@ -116,7 +116,7 @@ Result<Config> LoadConfig(const std::string& data_dir) {
   for (const auto& [key, _] : root) {
     const std::string k(key.str());
     if (k != "dicom" && k != "limits" && k != "tls" && k != "lockout" && k != "jwt_issuers" &&
-        k != "roles" && k != "storage" && k != "query_retrieve" && k != "syslog") {
+        k != "roles" && k != "storage" && k != "query_retrieve" && k != "syslog" && k != "http") {
       errors.push_back("unknown section [" + k + "]");
     }
   }
@@ -212,6 +212,44 @@ Result<Config> LoadConfig(const std::string& data_dir) {
       errors.push_back("query_retrieve.sub_operation_timeout_seconds must be >= 1");
     }
   }
+  {
+    HttpConfig& h = config.http;
+    TableReader t(root["http"].as_table(), "http", errors);
+    t.Get("enabled", h.enabled);
+    t.Get("bind", h.bind_address);
+    t.Get("port", h.port);
+    t.Get("public_url", h.public_url);
+    t.Get("max_connections", h.max_connections);
+    t.Get("max_connections_per_address", h.max_connections_per_address);
+    t.Get("worker_threads", h.worker_threads);
+    t.Get("max_header_bytes", h.max_header_bytes);
+    t.Get("max_stow_bytes", h.max_stow_bytes);
+    t.Get("max_stow_instances", h.max_stow_instances);
+    t.Get("max_qido_results", h.max_qido_results);
+    t.Get("request_timeout_seconds", h.request_timeout_seconds);
+    t.Get("idle_timeout_seconds", h.idle_timeout_seconds);
+    t.Get("session_idle_minutes", h.session_idle_minutes);
+    t.Get("session_max_hours", h.session_max_hours);
+    t.RejectUnknownKeys();
+    if (h.enabled && h.port == 0) errors.push_back("http.port must be set (default 8443)");
+    if (h.max_connections == 0 || h.max_connections_per_address == 0 || h.worker_threads == 0 ||
+        h.max_stow_instances == 0 || h.max_qido_results == 0) {
+      errors.push_back(
+          "http: connection caps, worker_threads, max_stow_instances and "
+          "max_qido_results must be >= 1");
+    }
+    if (h.max_header_bytes < 1024 || h.max_header_bytes > (1u << 20)) {
+      errors.push_back("http.max_header_bytes must be between 1024 and 1048576");
+    }
+    if (h.request_timeout_seconds == 0 || h.idle_timeout_seconds == 0 ||
+        h.session_idle_minutes == 0 || h.session_max_hours == 0) {
+      errors.push_back("timeouts in [http] must be at least 1");
+    }
+    while (!h.public_url.empty() && h.public_url.back() == '/') h.public_url.pop_back();
+    if (!h.public_url.empty() && h.public_url.rfind("https://", 0) != 0) {
+      errors.push_back("http.public_url must start with https://");
+    }
+  }
   if (const toml::array* issuers = root["jwt_issuers"].as_array()) {
     for (const toml::node& node : *issuers) {
       JwtIssuerConfig issuer;
@@ -219,15 +257,19 @@ Result<Config> LoadConfig(const std::string& data_dir) {
       t.Get("issuer", issuer.issuer);
       t.Get("audience", issuer.audience);
       t.Get("public_keys", issuer.public_key_files);
+      t.Get("jwks_file", issuer.jwks_file);
       t.Get("algorithms", issuer.algorithms);
       t.Get("username_claim", issuer.username_claim);
       t.Get("roles_claim", issuer.roles_claim);
       t.Get("clock_skew_seconds", issuer.clock_skew_seconds);
       t.RejectUnknownKeys();
-      if (issuer.issuer.empty() || issuer.audience.empty() || issuer.public_key_files.empty()) {
-        errors.push_back("each [[jwt_issuers]] needs issuer, audience and public_keys");
+      if (issuer.issuer.empty() || issuer.audience.empty() ||
+          (issuer.public_key_files.empty() && issuer.jwks_file.empty())) {
+        errors.push_back(
+            "each [[jwt_issuers]] needs issuer, audience and public_keys or jwks_file");
       }
       for (std::string& key : issuer.public_key_files) key = config.Resolve(key);
+      issuer.jwks_file = config.Resolve(issuer.jwks_file);
       config.jwt_issuers.push_back(std::move(issuer));
     }
   }
@@ -287,7 +329,8 @@ Result<Config> LoadConfig(const std::string& data_dir) {
   return config;
 }
 
-std::string RenderInitialConfig(const std::string& ae_title, std::uint16_t dicom_port) {
+std::string RenderInitialConfig(const std::string& ae_title, std::uint16_t dicom_port,
+                                std::uint16_t http_port) {
   std::ostringstream o;
   o << "# Bastion configuration, written by `bastion init`.\n"
        "# Paths are relative to this directory. Every setting below shows its default; unknown\n"
@@ -357,6 +400,28 @@ std::string RenderInitialConfig(const std::string& ae_title, std::uint16_t dicom
        "# Private SOP classes to accept for storage, besides the standard ones:\n"
        "# extra_sop_classes = [\"1.2.3.4.5\"]\n"
        "\n"
+       "[http]\n"
+       "# DICOMweb (QIDO-RS, WADO-RS, STOW-RS, WADO-URI) under /dicom-web/, HTTPS only, with\n"
+       "# the [tls] certificate. Callers need a bearer token (`bastion token create`), an\n"
+       "# OpenID Connect access token ([[jwt_issuers]]) or a login session.\n"
+       "enabled = true\n"
+       "bind = \"0.0.0.0\"\n"
+       "port = "
+    << http_port
+    << "\n"
+       "# public_url = \"https://pacs.example.org:8443\"  # prefix of URLs in responses\n"
+       "max_connections = 256\n"
+       "max_connections_per_address = 32\n"
+       "worker_threads = 8                # requests are served here\n"
+       "max_header_bytes = 16384          # request line and headers (431 beyond)\n"
+       "max_stow_bytes = 4294967296       # one STOW-RS body (413 beyond)\n"
+       "max_stow_instances = 10000        # instances in one STOW-RS request\n"
+       "max_qido_results = 1000           # QIDO-RS page size cap\n"
+       "request_timeout_seconds = 30      # a request that makes no progress (408)\n"
+       "idle_timeout_seconds = 60         # keep-alive between requests\n"
+       "session_idle_minutes = 15         # login sessions end after this without use...\n"
+       "session_max_hours = 8             # ...and after this in any case\n"
+       "\n"
        "[query_retrieve]\n"
        "max_find_results = 10000           # more matches: refused (0xA700), narrow the query\n"
        "case_insensitive_person_names = true\n"
@@ -377,6 +442,7 @@ std::string RenderInitialConfig(const std::string& ae_title, std::uint16_t dicom
        "# issuer = \"https://idp.example.org\"\n"
        "# audience = \"bastion\"\n"
        "# public_keys = [\"jwt/idp.pem\"]\n"
+       "# jwks_file = \"jwt/idp-jwks.json\"  # its JWK Set (RFC 7517), with or instead of keys\n"
        "# algorithms = [\"RS256\", \"ES256\", \"EdDSA\"]\n"
        "# username_claim = \"sub\"\n"
        "# roles_claim = \"roles\"\n"

@@ -59,6 +59,7 @@ struct JwtIssuerConfig {
   std::string issuer;
   std::string audience;
   std::vector<std::string> public_key_files;
+  std::string jwks_file;  // a JWK Set (RFC 7517 5) of public keys, instead of or besides those
   std::vector<std::string> algorithms = {"RS256", "ES256", "EdDSA"};
   std::string username_claim = "sub";
   std::string roles_claim = "roles";
@@ -97,6 +98,27 @@ struct QueryRetrieveConfig {
   std::uint32_t sub_operation_timeout_seconds = 60;  // per C-STORE exchange and association
 };
 
+// DICOMweb over HTTPS (issue 6): the listener, its limits, sessions.
+struct HttpConfig {
+  bool enabled = true;
+  std::string bind_address = "0.0.0.0";
+  std::uint16_t port = 8443;
+  // Prefix of the URLs responses carry (RetrieveURL, BulkDataURI), e.g.
+  // "https://pacs.example.org:8443"; empty: path-absolute references.
+  std::string public_url;
+  std::uint32_t max_connections = 256;
+  std::uint32_t max_connections_per_address = 32;
+  std::uint32_t worker_threads = 8;  // requests are served here, off the network threads
+  std::uint32_t max_header_bytes = 16 * 1024;
+  std::uint64_t max_stow_bytes = 4ull << 30;
+  std::uint32_t max_stow_instances = 10000;
+  std::uint32_t max_qido_results = 1000;       // QIDO-RS page size cap (limit)
+  std::uint32_t request_timeout_seconds = 30;  // no progress on a request
+  std::uint32_t idle_timeout_seconds = 60;     // keep-alive
+  std::uint32_t session_idle_minutes = 15;
+  std::uint32_t session_max_hours = 8;
+};
+
 // An audit collector: the trail sent as DICOM audit messages over syslog on TLS (issue 7).
 struct SyslogConfig {
   std::string name;  // names its delivery cursor (audit/export/NAME.cursor)
@@ -114,12 +136,14 @@ struct Config {
   LockoutConfig lockout;
   StorageConfig storage;
   QueryRetrieveConfig query_retrieve;
+  HttpConfig http;
   std::vector<JwtIssuerConfig> jwt_issuers;
   std::vector<SyslogConfig> syslog;
   std::map<std::string, std::vector<std::string>> custom_roles;  // role -> permission names
 
   std::string Resolve(const std::string& path) const;  // against data_dir
   std::string users_file() const { return data_dir + "/users.json"; }
+  std::string tokens_file() const { return data_dir + "/tokens.json"; }
   std::string peers_file() const { return data_dir + "/peers.json"; }
   std::string audit_log_file() const { return data_dir + "/audit/audit.log"; }
   std::string audit_head_file() const { return data_dir + "/audit/audit.head"; }
@@ -131,7 +155,8 @@ inline constexpr const char* kConfigFileName = "bastion.toml";
 Result<Config> LoadConfig(const std::string& data_dir);
 
 // The commented configuration file `bastion init` writes.
-std::string RenderInitialConfig(const std::string& ae_title, std::uint16_t dicom_port);
+std::string RenderInitialConfig(const std::string& ae_title, std::uint16_t dicom_port,
+                                std::uint16_t http_port = 8443);
 
 // Refuses settings that are unsafe to serve with: world- or group-readable config or keys,
 // plaintext on a non-loopback address without the explicit override. Returns every problem.

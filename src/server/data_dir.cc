@@ -143,7 +143,8 @@ Result<InitResult> InitDataDir(const InitOptions& options) {
 
   // The configuration last: its presence marks a complete data directory.
   BASTION_RETURN_IF_ERROR(security::WritePrivateFileAtomically(
-      config_path, RenderInitialConfig(options.ae_title, options.dicom_port), nullptr));
+      config_path, RenderInitialConfig(options.ae_title, options.dicom_port, options.http_port),
+      nullptr));
   return result;
 }
 

@@ -30,6 +30,7 @@ struct InitOptions {
   std::string data_dir;
   std::string ae_title;
   std::uint16_t dicom_port = 2762;
+  std::uint16_t http_port = 8443;
   std::string admin_user = "admin";
   // Use these instead of generating a CA and server certificate.
   std::string certificate_file;

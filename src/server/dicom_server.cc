@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 
@@ -10,11 +11,13 @@
 #include "dicom/writer.h"
 #include "net/transport/server.h"
 #include "net/transport/tls_context.h"
+#include "security/jwks.h"
 #include "security/jwt.h"
 #include "security/lockout.h"
 #include "server/association_gate.h"
 #include "server/dicom_session.h"
 #include "server/find_service.h"
+#include "server/web_server.h"
 
 namespace bastion::server {
 
@@ -42,6 +45,20 @@ Result<JwtVerifier> BuildJwtVerifier(const Config& config) {
       BASTION_ASSIGN_OR_RETURN(auto key, security::JwtPublicKey::FromPemFile(file));
       issuer.keys.push_back(std::move(key));
     }
+    if (!c.jwks_file.empty()) {
+      BASTION_ASSIGN_OR_RETURN(auto set, security::LoadJwksFile(c.jwks_file));
+      // The issuer publishes the set for all its clients: keys for algorithms this issuer is
+      // not allowed here are left out rather than refused (a PEM key of such a type is).
+      std::erase_if(set, [&](const security::JwtPublicKey& k) {
+        return std::find(issuer.allowed_algorithms.begin(), issuer.allowed_algorithms.end(),
+                         k.algorithm()) == issuer.allowed_algorithms.end();
+      });
+      if (set.empty()) {
+        return Status::Malformed("jwt_issuers: " + c.jwks_file +
+                                 " has no key for the algorithms allowed for " + c.issuer);
+      }
+      issuer.keys.insert(issuer.keys.end(), set.begin(), set.end());
+    }
     issuer.username_claim = c.username_claim;
     issuer.roles_claim = c.roles_claim;
     issuer.clock_skew = std::chrono::seconds(c.clock_skew_seconds);
@@ -65,6 +82,7 @@ struct DicomServer::Parts {
   std::unique_ptr<boost::asio::thread_pool> retrieve_pool;
   std::vector<std::unique_ptr<audit::SyslogExporter>> exporters;
   std::unique_ptr<net::transport::Server> network;
+  std::unique_ptr<WebServer> web;
 };
 
 Result<std::unique_ptr<DicomServer>> DicomServer::Create(const std::string& data_dir) {
@@ -130,6 +148,7 @@ Result<std::vector<std::string>> DicomServer::Start() {
       std::make_unique<boost::asio::thread_pool>(std::max(1u, config.storage.ingest_threads));
 
   BASTION_ASSIGN_OR_RETURN(JwtVerifier jwt, BuildJwtVerifier(config));
+  const JwtVerifier web_jwt = jwt;
   parts_->gate =
       std::make_unique<AssociationGate>(local, dir_.roles, *dir_.users, *dir_.peers, std::move(jwt),
                                         security::ResolveHostWithSystem, *dir_.audit);
@@ -189,6 +208,10 @@ Result<std::vector<std::string>> DicomServer::Start() {
     warnings.push_back(warning);
   }
   parts_->network->Start();
+  if (config.http.enabled) {
+    parts_->web = std::make_unique<WebServer>(dir_, *parts_->archive->archive, web_jwt);
+    BASTION_ASSIGN_OR_RETURN(http_port_, parts_->web->Start());
+  }
 
   // The audit trail to its collectors (from where each left off).
   char hostname[256] = {};
@@ -218,6 +241,7 @@ Result<std::vector<std::string>> DicomServer::Start() {
       }
       (void)dir_.users->ReloadIfChanged();
       (void)dir_.peers->ReloadIfChanged();
+      if (parts_->web) parts_->web->ReloadTokens();
     }
   });
 
@@ -237,6 +261,7 @@ void DicomServer::Stop() {
   if (!parts_) return;
   stop_reloader_ = true;
   if (reloader_.joinable()) reloader_.join();
+  if (parts_->web) parts_->web->Stop();
   if (parts_->network) parts_->network->Stop();
   if (parts_->decision_pool) parts_->decision_pool->join();
   if (parts_->retrieve_pool) parts_->retrieve_pool->join();

@@ -86,7 +86,15 @@ TEST_F(QueryCaseTest, EveryCaseOfTheCaseFileMatchesAsSpecified) {
       ASSERT_NE(entry, nullptr) << keyword;
       identifier.SetString(dicom::Tag::FromU32(entry->tag), entry->vr, value.get<std::string>());
     }
-    auto query = BuildQuery(*level, identifier);
+    // "options": QueryOptions beyond the defaults (QIDO-RS paging and fuzzy matching).
+    QueryOptions options;
+    const json o = c.value("options", json::object());
+    options.max_results = o.value("max_results", options.max_results);
+    options.offset = o.value("offset", options.offset);
+    options.fuzzy_person_names = o.value("fuzzy_person_names", options.fuzzy_person_names);
+    options.case_insensitive_person_names =
+        o.value("case_insensitive_person_names", options.case_insensitive_person_names);
+    auto query = BuildQuery(*level, identifier, options);
     if (query.ok() && c.contains("scope")) {
       auto scope = security::ScopeFromJson(c["scope"]);
       ASSERT_TRUE(scope.ok()) << scope.status().ToString();
@@ -111,6 +119,10 @@ TEST_F(QueryCaseTest, EveryCaseOfTheCaseFileMatchesAsSpecified) {
       continue;
     }
     ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    // One row past max_results says more matches follow ("more": true).
+    const bool more = rows->size() > options.max_results;
+    EXPECT_EQ(more, c.value("more", false));
+    if (more) rows->resize(options.max_results);
     std::vector<std::string> got;
     for (const dicom::DataSet& ds : *rows) {
       got.push_back(ds.GetString(UniqueKey(*level)).value_or("(none)"));
@@ -195,6 +207,15 @@ TEST_F(QueryCaseTest, PatientCountsAreNotReturnedUnderAScope) {
   ASSERT_EQ(scoped->size(), 1u);
   // Counting both studies would reveal one the caller may not see.
   EXPECT_EQ((*scoped)[0].GetString(dicom::Tag{0x0020, 0x1200}).value_or(""), "");
+  // The same key asked for at study level (as QIDO-RS includefield may) is hidden too.
+  auto study_query = BuildQuery(QueryLevel::kStudy, identifier);
+  ASSERT_TRUE(study_query.ok());
+  study_query->scope = query->scope;
+  auto study_rows = index_->Find(*study_query);
+  ASSERT_TRUE(study_rows.ok());
+  ASSERT_EQ(study_rows->size(), 1u);
+  EXPECT_EQ((*study_rows)[0].GetString(dicom::Tag{0x0020, 0x000D}), "1.2.2");
+  EXPECT_EQ((*study_rows)[0].GetString(dicom::Tag{0x0020, 0x1200}).value_or(""), "");
 }
 
 }  // namespace

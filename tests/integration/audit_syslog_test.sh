@@ -21,7 +21,8 @@ in_work_dir syslog
 port=$(free_port)
 syslog_port=$(free_port)
 dir=$work/pacs
-"$bastion" init --dir "$dir" --ae-title BASTION --dicom-port "$port" >/dev/null
+"$bastion" init --dir "$dir" --ae-title BASTION --dicom-port "$port" --http-port "$(free_port)" >/dev/null
+sed -i 's/^bind = .*/bind = "127.0.0.1"/' "$dir/bastion.toml"  # DICOM and HTTPS on loopback
 sed -i 's/^bind = .*/bind = "127.0.0.1"/' "$dir/bastion.toml"
 cat >>"$dir/bastion.toml" <<TOML
 
@@ -78,7 +79,8 @@ study=$(sed -n 2p corpus/manifest.csv | cut -d, -f3)
 dest=$work/dest
 dest_port=$(free_port)
 dest_plain=$(free_port)
-"$bastion" init --dir "$dest" --ae-title DEST --dicom-port "$dest_port" >/dev/null
+"$bastion" init --dir "$dest" --ae-title DEST --dicom-port "$dest_port" --http-port "$(free_port)" >/dev/null
+sed -i 's/^bind = .*/bind = "127.0.0.1"/' "$dest/bastion.toml"  # DICOM and HTTPS on loopback
 sed -i "s/^bind = .*/bind = \"127.0.0.1\"/; s/^# plaintext_port = .*/plaintext_port = $dest_plain/" "$dest/bastion.toml"
 "$bastion" peer add --dir "$dest" BASTION --host 127.0.0.1 --role modality >/dev/null
 "$bastion" peer add --dir "$dir" DEST --host 127.0.0.1 --port "$dest_plain" --plaintext --role viewer >/dev/null

@@ -14,7 +14,8 @@ in_work_dir interop
 port=$(free_port)
 plain_port=$(free_port)
 dir=$work/pacs
-"$bastion" init --dir "$dir" --ae-title BASTION --dicom-port "$port" >init.out
+"$bastion" init --dir "$dir" --ae-title BASTION --dicom-port "$port" --http-port "$(free_port)" >init.out
+sed -i 's/^bind = .*/bind = "127.0.0.1"/' "$dir/bastion.toml"  # DICOM and HTTPS on loopback
 check "init prints the admin's one-time password" "admin password: +[A-Za-z0-9]{20,}" "$(cat init.out)"
 ca=$dir/tls/ca.pem
 sample=$here/../data/samples/synthetic_ct.dcm

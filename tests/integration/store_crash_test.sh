@@ -16,7 +16,8 @@ in_work_dir crash
 tls_port=$(free_port)
 port=$(free_port)
 dir=$work/pacs
-"$bastion" init --dir "$dir" --ae-title BASTION --dicom-port "$tls_port" >/dev/null
+"$bastion" init --dir "$dir" --ae-title BASTION --dicom-port "$tls_port" --http-port "$(free_port)" >/dev/null
+sed -i 's/^bind = .*/bind = "127.0.0.1"/' "$dir/bastion.toml"  # DICOM and HTTPS on loopback
 sed -i "s/^# plaintext_port = 11112.*/plaintext_port = $port/" "$dir/bastion.toml"
 "$bastion" peer add --dir "$dir" STORESCU --host 127.0.0.1 --role modality >/dev/null
 

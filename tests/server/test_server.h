@@ -74,6 +74,7 @@ inline std::unique_ptr<TestServer> StartTestServer(
   init.data_dir = t->dir.string();
   init.ae_title = "BASTION";
   init.dicom_port = FreePort();
+  init.http_port = FreePort();
   auto created = InitDataDir(init);
   EXPECT_TRUE(created.ok()) << created.status().ToString();
   if (!created.ok()) return nullptr;
@@ -83,6 +84,7 @@ inline std::unique_ptr<TestServer> StartTestServer(
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   in.close();
   SetSetting(text, "plaintext_port", std::to_string(t->plaintext_port));
+  SetSetting(text, "bind", "\"127.0.0.1\"");  // the DICOM and the HTTPS listeners
   for (const auto& [key, value] : settings) SetSetting(text, key, value);
   std::ofstream(config, std::ios::trunc) << text;
   auto dir = OpenDataDir(t->dir.string());

@@ -99,10 +99,24 @@ UPDATE patients SET name_folded = lower(name);
 CREATE INDEX patients_name_folded ON patients(name_folded);
 )sql";
 
+// Version 4: each instance's WADO-RS metadata (DICOM JSON, archive/instance_metadata.h), so
+// that a series' metadata is read from the index instead of from every file. A row of its own,
+// keyed by the instance's rowid, keeps the instances table narrow for queries that never read
+// the JSON. Deleted explicitly with the instance, as study labels are with their study; the
+// reference makes a forgotten delete fail instead of leaving metadata for a reused rowid.
+// Instances indexed before this version have no row until the server fills it.
+constexpr std::string_view kV4 = R"sql(
+CREATE TABLE instance_metadata (
+  instance_ref INTEGER PRIMARY KEY REFERENCES instances(id),
+  json TEXT NOT NULL
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "patients, studies, series, instances, tombstones", kV1},
     {2, "study labels", kV2},
     {3, "folded patient names", kV3},
+    {4, "instance metadata", kV4},
 };
 
 }  // namespace

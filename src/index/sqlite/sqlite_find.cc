@@ -1,8 +1,11 @@
 // SqliteIndex::Find: a Query (index/query.h) as one SELECT with bound parameters. Values from
 // the caller are never part of the SQL text; wildcard patterns are translated to LIKE with every
-// LIKE metacharacter of the value escaped, so `%`, `_` and `\` match themselves.
+// LIKE metacharacter of the value escaped, so `%`, `_` and `\` match themselves. Fuzzy person
+// name matching (QueryOptions::fuzzy_person_names) is a LIKE too, built the same way.
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -98,6 +101,18 @@ std::string Placeholders(const std::vector<std::string>& values, std::vector<Par
   return out;
 }
 
+// The fuzzy rule of QueryOptions::fuzzy_person_names over `lhs` (the name, folded): with every
+// separator made '^' and a '^' put in front, some component begins with the value exactly when
+// the name contains '^' + value. The value's separators are made '^' too; it has no wildcards.
+std::string FuzzyNameClause(const std::string& lhs, const std::string& rhs, std::string value,
+                            std::vector<Parameter>& params) {
+  for (char& c : value) {
+    if (c == ' ' || c == '=') c = '^';
+  }
+  params.push_back({false, "%^" + LikePattern(value) + "%", 0});
+  return "('^' || replace(replace(" + lhs + ", ' ', '^'), '=', '^')) LIKE " + rhs + " ESCAPE '\\'";
+}
+
 // security::Scope over the row's study (studies.*, patients.*): every condition holds.
 std::string ScopeCondition(const security::Scope& scope, std::vector<Parameter>& params) {
   std::string out;
@@ -136,7 +151,10 @@ Result<std::string> WhereClause(const Query& query, std::vector<Parameter>& para
   for (const KeyMatch& m : query.matches) {
     const QueryAttribute* a = FindQueryAttribute(m.tag);
     if (a == nullptr) continue;
-    const bool fold = a->vr == Vr::kPN && query.options.case_insensitive_person_names;
+    // Fuzzy matching ignores case whatever case_insensitive_person_names says.
+    const bool fuzzy =
+        a->vr == Vr::kPN && m.kind == MatchKind::kSingleValue && query.options.fuzzy_person_names;
+    const bool fold = a->vr == Vr::kPN && (query.options.case_insensitive_person_names || fuzzy);
     const std::string_view twin = fold ? FoldedTwin(a->column) : "";
     const std::string column(twin.empty() ? a->column : twin);
     // With a folded twin the value is folded here; without one, both sides in SQL.
@@ -147,7 +165,9 @@ Result<std::string> WhereClause(const Query& query, std::vector<Parameter>& para
     std::string clause;
     switch (m.kind) {
       case MatchKind::kSingleValue:
-        if (a->vr == Vr::kIS) {
+        if (fuzzy) {
+          clause = FuzzyNameClause(lhs, rhs, value(m.value), params);
+        } else if (a->vr == Vr::kIS) {
           char* end = nullptr;
           const long long v = std::strtoll(m.value.c_str(), &end, 10);
           if (end == m.value.c_str() || *end != '\0') {
@@ -233,11 +253,15 @@ Result<std::vector<dicom::DataSet>> SqliteIndex::Find(const Query& query) {
 
   std::vector<Parameter> params;
   BASTION_ASSIGN_OR_RETURN(std::string where, WhereClause(query, params));
-  sql += where + " ORDER BY " + OrderColumn(query.level) + " LIMIT ?";
+  sql += where + " ORDER BY " + OrderColumn(query.level) + " LIMIT ? OFFSET ?";
   params.push_back({true, "", static_cast<std::int64_t>(query.options.max_results) + 1});
-  // A patient's counts cover all of its studies, in scope or not: not returned under a scope.
-  const bool hide_patient_counts =
-      query.level == QueryLevel::kPatient && !query.scope.unrestricted();
+  // The stable order (ids grow as entities are stored) makes pages of one query disjoint.
+  constexpr std::size_t kMaxOffset = std::numeric_limits<std::int64_t>::max();
+  params.push_back(
+      {true, "", static_cast<std::int64_t>(std::min(query.options.offset, kMaxOffset))});
+  // A patient's counts cover all of its studies, in scope or not: not returned under a scope,
+  // at any level (a study or QIDO-RS query may ask for them as return keys too).
+  const bool hide_patient_counts = !query.scope.unrestricted();
 
   std::lock_guard<std::mutex> lock(mutex_);
   sqlite::Stmt s;
@@ -283,21 +307,27 @@ Result<std::vector<dicom::DataSet>> SqliteIndex::Find(const Query& query) {
   return rows;
 }
 
-Result<std::vector<StoredInstance>> SqliteIndex::FindInstances(const Query& query,
-                                                               std::size_t limit) {
+Status sqlite::PrepareCoveredInstances(sqlite3* db, std::string_view select, const Query& query,
+                                       std::size_t limit, Stmt& stmt) {
   // The matches may name any level; every instance below what they match is retrieved.
   Query below = query;
   below.level = QueryLevel::kImage;
   std::vector<Parameter> params;
   BASTION_ASSIGN_OR_RETURN(std::string where, WhereClause(below, params));
-  const std::string sql = std::string("SELECT ") + sqlite::kInstanceColumns +
-                          "WHERE i.id IN (SELECT instances.id" + FromClause(QueryLevel::kImage) +
-                          where + ") ORDER BY se.id, i.id LIMIT ?";
+  const std::string sql = std::string(select) + "WHERE i.id IN (SELECT instances.id" +
+                          FromClause(QueryLevel::kImage) + where + ") ORDER BY se.id, i.id LIMIT ?";
   params.push_back({true, "", static_cast<std::int64_t>(limit) + 1});
+  BASTION_RETURN_IF_ERROR(stmt.Prepare(db, sql.c_str()));
+  BindAll(stmt, params);
+  return Status::Ok();
+}
+
+Result<std::vector<StoredInstance>> SqliteIndex::FindInstances(const Query& query,
+                                                               std::size_t limit) {
   std::lock_guard<std::mutex> lock(mutex_);
   sqlite::Stmt s;
-  BASTION_RETURN_IF_ERROR(s.Prepare(db_, sql.c_str()));
-  BindAll(s, params);
+  BASTION_RETURN_IF_ERROR(sqlite::PrepareCoveredInstances(
+      db_, std::string("SELECT ") + sqlite::kInstanceColumns, query, limit, s));
   std::vector<StoredInstance> out;
   while (true) {
     BASTION_ASSIGN_OR_RETURN(bool row, s.Step());

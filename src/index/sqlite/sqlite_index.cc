@@ -45,10 +45,10 @@ std::string AddModality(const std::string& set, const std::string& modality) {
 }  // namespace
 
 struct SqliteIndex::Statements {
-  Stmt begin, commit, rollback;
+  Stmt begin, begin_read, commit, rollback;
   Stmt find_instance, find_patient, insert_patient, find_study, insert_study, find_series,
       insert_series, insert_instance, bump_series, bump_study, bump_patient, study_modalities,
-      set_modalities, has_blob;
+      set_modalities, has_blob, insert_metadata, metadata_of;
 };
 
 Result<std::unique_ptr<SqliteIndex>> SqliteIndex::Open(const std::string& path,
@@ -111,6 +111,7 @@ Result<std::unique_ptr<SqliteIndex>> SqliteIndex::Open(const std::string& path,
 
   auto s = std::make_unique<Statements>();
   BASTION_RETURN_IF_ERROR(s->begin.Prepare(db, "BEGIN IMMEDIATE"));
+  BASTION_RETURN_IF_ERROR(s->begin_read.Prepare(db, "BEGIN DEFERRED"));
   BASTION_RETURN_IF_ERROR(s->commit.Prepare(db, "COMMIT"));
   BASTION_RETURN_IF_ERROR(s->rollback.Prepare(db, "ROLLBACK"));
   BASTION_RETURN_IF_ERROR(s->find_instance.Prepare(
@@ -150,6 +151,10 @@ Result<std::unique_ptr<SqliteIndex>> SqliteIndex::Open(const std::string& path,
       "UPDATE patients SET instance_count=instance_count+1, study_count=study_count+? WHERE id=?"));
   BASTION_RETURN_IF_ERROR(
       s->set_modalities.Prepare(db, "UPDATE studies SET modalities=? WHERE id=?"));
+  BASTION_RETURN_IF_ERROR(s->insert_metadata.Prepare(
+      db, "INSERT INTO instance_metadata (instance_ref, json) VALUES (?, ?)"));
+  BASTION_RETURN_IF_ERROR(
+      s->metadata_of.Prepare(db, "SELECT json FROM instance_metadata WHERE instance_ref=?"));
   BASTION_RETURN_IF_ERROR(s->has_blob.Prepare(
       db,
       "SELECT 1 FROM instances WHERE blob_id=? UNION ALL SELECT 1 FROM tombstones WHERE "
@@ -293,6 +298,10 @@ Result<AddOutcome> SqliteIndex::AddLocked(const InstanceRecord& r) {
                               .Bind(17, r.storage.source_ae_title)
                               .Bind(18, r.storage.source_user)
                               .Run());
+  if (!r.metadata_json.empty()) {
+    BASTION_RETURN_IF_ERROR(
+        s.insert_metadata.Bind(1, sqlite3_last_insert_rowid(db_)).Bind(2, r.metadata_json).Run());
+  }
   BASTION_RETURN_IF_ERROR(s.bump_series.Bind(1, size).Bind(2, series).Run());
   BASTION_RETURN_IF_ERROR(
       s.bump_study.Bind(1, size).Bind(2, std::int64_t{new_series ? 1 : 0}).Bind(3, study).Run());
@@ -382,12 +391,15 @@ Result<std::vector<StoredInstance>> SqliteIndex::RemoveLocked(Level level, std::
     study_ids.insert(select.Int(17));
     patient_ids.insert(select.Int(18));
   }
-  Stmt tomb, del;
+  Stmt tomb, del_metadata, del;
   BASTION_RETURN_IF_ERROR(tomb.Prepare(db_, "INSERT OR IGNORE INTO tombstones VALUES (?, ?)"));
+  BASTION_RETURN_IF_ERROR(
+      del_metadata.Prepare(db_, "DELETE FROM instance_metadata WHERE instance_ref=?"));
   BASTION_RETURN_IF_ERROR(del.Prepare(db_, "DELETE FROM instances WHERE id=?"));
   const std::string now = UtcTimestampNow();
   for (std::size_t k = 0; k < removed.size(); ++k) {
     BASTION_RETURN_IF_ERROR(tomb.Bind(1, removed[k].storage.blob_id).Bind(2, now).Run());
+    BASTION_RETURN_IF_ERROR(del_metadata.Bind(1, instance_ids[k]).Run());
     BASTION_RETURN_IF_ERROR(del.Bind(1, instance_ids[k]).Run());
   }
   // Counts of every level the removal touched are recomputed from what remains; emptied
@@ -433,6 +445,61 @@ Result<std::vector<StoredInstance>> SqliteIndex::RemoveLocked(Level level, std::
     BASTION_RETURN_IF_ERROR(drop_patient.Bind(1, id).Run());
   }
   return removed;
+}
+
+Result<std::vector<InstanceMetadataEntry>> SqliteIndex::InstanceMetadata(const Query& query,
+                                                                         std::size_t limit) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  // The instances exactly as FindInstances selects them, then each one's metadata by rowid,
+  // in one read transaction so that both reads see the same snapshot. Not one SELECT with a
+  // LEFT JOIN: its ORDER BY would copy every JSON object into SQLite's sorter (a temporary
+  // B-tree), which for 600 objects of 6 KiB measured 75-140 ms against 3 ms for this.
+  BASTION_RETURN_IF_ERROR(stmts_->begin_read.Run());
+  auto entries = MetadataLocked(query, limit);
+  // Nothing was written: ending the transaction releases the snapshot either way.
+  Status ended = stmts_->commit.Run();
+  if (!ended.ok()) (void)stmts_->rollback.Run();
+  if (entries.ok() && !ended.ok()) return ended;
+  return entries;
+}
+
+Result<std::vector<InstanceMetadataEntry>> SqliteIndex::MetadataLocked(const Query& query,
+                                                                       std::size_t limit) {
+  Stmt s;
+  BASTION_RETURN_IF_ERROR(sqlite::PrepareCoveredInstances(
+      db_, std::string("SELECT ") + kInstanceColumns, query, limit, s));
+  Stmt& metadata = stmts_->metadata_of;
+  std::vector<InstanceMetadataEntry> out;
+  while (true) {
+    BASTION_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    InstanceMetadataEntry entry{ReadInstance(s), std::nullopt};
+    ResetOnExit reset{metadata};
+    metadata.Bind(1, s.Int(15));  // the instance's rowid
+    BASTION_ASSIGN_OR_RETURN(bool found, metadata.Step());
+    if (found) entry.json = metadata.Text(0);
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+Status SqliteIndex::SetInstanceMetadata(std::string_view sop_instance_uid, std::string_view blob_id,
+                                        std::string_view json) {
+  if (json.empty()) return Status::Malformed("empty instance metadata");
+  std::lock_guard<std::mutex> lock(mutex_);
+  Stmt s;
+  // One statement: the instance is looked up and its metadata written atomically, so a
+  // concurrent removal either comes first (nothing written) or second (removes it too).
+  BASTION_RETURN_IF_ERROR(s.Prepare(db_,
+                                    "INSERT OR REPLACE INTO instance_metadata (instance_ref, json) "
+                                    "SELECT id, ? FROM instances WHERE sop_instance_uid=? AND "
+                                    "blob_id=?"));
+  BASTION_RETURN_IF_ERROR(s.Bind(1, json).Bind(2, sop_instance_uid).Bind(3, blob_id).Run());
+  if (sqlite3_changes(db_) == 0) {
+    return Status::NotFound("no instance " + std::string(sop_instance_uid) + " stored as " +
+                            std::string(blob_id) + " in the archive");
+  }
+  return Status::Ok();
 }
 
 Result<std::vector<std::string>> SqliteIndex::Tombstones() {

@@ -41,6 +41,10 @@ class SqliteIndex final : public Index {
   Result<std::vector<std::string>> Tombstones() override;
   Status ForgetTombstones(const std::vector<std::string>& blob_ids) override;
   Result<bool> HasBlob(std::string_view blob_id) override;
+  Result<std::vector<InstanceMetadataEntry>> InstanceMetadata(const Query& query,
+                                                              std::size_t limit) override;
+  Status SetInstanceMetadata(std::string_view sop_instance_uid, std::string_view blob_id,
+                             std::string_view json) override;
   // sqlite_find.cc
   Result<std::vector<dicom::DataSet>> Find(const Query& query) override;
   Result<std::vector<StoredInstance>> FindInstances(const Query& query, std::size_t limit) override;
@@ -54,6 +58,7 @@ class SqliteIndex final : public Index {
   SqliteIndex() = default;
   Result<AddOutcome> AddLocked(const InstanceRecord& record);
   Result<std::vector<StoredInstance>> RemoveLocked(Level level, std::string_view uid);
+  Result<std::vector<InstanceMetadataEntry>> MetadataLocked(const Query& query, std::size_t limit);
 
   std::mutex mutex_;
   sqlite3* db_ = nullptr;

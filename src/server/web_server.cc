@@ -1,0 +1,120 @@
+#include "server/web_server.h"
+
+#include <boost/asio/thread_pool.hpp>
+
+#include "net/transport/server.h"
+#include "net/transport/tls_context.h"
+#include "security/lockout.h"
+#include "security/token_store.h"
+#include "web/dicomweb/dicomweb_service.h"
+#include "web/transport/http_session.h"
+
+namespace bastion::server {
+
+struct WebServer::Parts {
+  std::unique_ptr<security::TokenStore> tokens;
+  std::unique_ptr<web::dicomweb::SessionStore> sessions;
+  std::unique_ptr<security::FailureTracker> address_failures;
+  std::unique_ptr<security::FailureTracker> account_failures;
+  std::unique_ptr<web::dicomweb::HttpAuthenticator> auth;
+  std::unique_ptr<web::dicomweb::DicomWebService> service;
+  std::unique_ptr<boost::asio::thread_pool> workers;
+  std::unique_ptr<net::transport::Server> network;
+};
+
+WebServer::WebServer(DataDir& dir, archive::Archive& archive, JwtCheck jwt)
+    : dir_(dir), archive_(archive), jwt_(std::move(jwt)) {}
+
+WebServer::~WebServer() { Stop(); }
+
+Result<std::uint16_t> WebServer::Start() {
+  const Config& config = dir_.config;
+  const HttpConfig& http = config.http;
+  parts_ = std::make_unique<Parts>();
+  security::TokenStoreOptions token_options;
+  token_options.create_if_missing = true;
+  BASTION_ASSIGN_OR_RETURN(parts_->tokens,
+                           security::TokenStore::Load(config.tokens_file(), token_options));
+
+  web::dicomweb::SessionLimits session_limits;
+  session_limits.idle = std::chrono::minutes(http.session_idle_minutes);
+  session_limits.absolute = std::chrono::hours(http.session_max_hours);
+  parts_->sessions = std::make_unique<web::dicomweb::SessionStore>(session_limits);
+
+  security::FailureTrackerConfig lockout;
+  lockout.slow_after = config.lockout.slow_after_failures;
+  lockout.lock_after = config.lockout.lock_after_failures;
+  lockout.window = std::chrono::seconds(config.lockout.window_seconds);
+  lockout.lockout_duration = std::chrono::seconds(config.lockout.lockout_seconds);
+  lockout.max_delay = std::chrono::milliseconds(config.lockout.max_delay_ms);
+  lockout.base_delay = std::min(lockout.base_delay, lockout.max_delay);
+  parts_->address_failures = std::make_unique<security::FailureTracker>(lockout);
+  parts_->account_failures = std::make_unique<security::FailureTracker>(lockout);
+
+  web::dicomweb::HttpAuthenticator::Parts auth;
+  auth.users = dir_.users.get();
+  auth.tokens = parts_->tokens.get();
+  auth.jwt = jwt_;
+  auth.roles = &dir_.roles;
+  auth.sessions = parts_->sessions.get();
+  auth.address_failures = parts_->address_failures.get();
+  auth.account_failures = parts_->account_failures.get();
+  auth.audit = dir_.audit.get();
+  auth.local_name = config.dicom.ae_title;
+  parts_->auth = std::make_unique<web::dicomweb::HttpAuthenticator>(std::move(auth));
+
+  web::dicomweb::DicomWebContext context;
+  context.archive = &archive_;
+  context.auth = parts_->auth.get();
+  context.audit = dir_.audit.get();
+  context.local_ae_title = config.dicom.ae_title;
+  context.public_url = http.public_url;
+  context.limits.max_stow_bytes = http.max_stow_bytes;
+  context.limits.max_stow_instances = http.max_stow_instances;
+  context.limits.max_retrieve_instances = config.query_retrieve.max_retrieve_instances;
+  context.limits.qido.max_limit = http.max_qido_results;
+  context.limits.query.case_insensitive_person_names =
+      config.query_retrieve.case_insensitive_person_names;
+  context.limits.multipart.max_parts = http.max_stow_instances + 1;
+  parts_->service = std::make_unique<web::dicomweb::DicomWebService>(std::move(context));
+
+  parts_->workers = std::make_unique<boost::asio::thread_pool>(http.worker_threads);
+  web::transport::HttpLimits limits;
+  limits.max_header_bytes = http.max_header_bytes;
+  limits.max_body_bytes = std::max<std::uint64_t>(http.max_stow_bytes, 1 << 20);
+  limits.request_timeout = std::chrono::seconds(http.request_timeout_seconds);
+  limits.idle_timeout = std::chrono::seconds(http.idle_timeout_seconds);
+
+  net::transport::TransportLimits transport;
+  transport.max_connections = http.max_connections;
+  transport.max_connections_per_address = http.max_connections_per_address;
+  transport.tls_handshake_timeout =
+      std::chrono::seconds(config.limits.tls_handshake_timeout_seconds);
+  transport.threads = config.limits.threads;
+  web::dicomweb::DicomWebService* service = parts_->service.get();
+  boost::asio::thread_pool* workers = parts_->workers.get();
+  parts_->network = std::make_unique<net::transport::Server>(
+      transport, [service, workers, limits](const net::transport::PeerInfo&) {
+        return std::make_unique<web::transport::HttpSession>(*service, *workers, limits);
+      });
+  net::transport::TlsServerFiles files{config.tls.certificate_file, config.tls.key_file,
+                                       config.tls.client_ca_file};
+  BASTION_ASSIGN_OR_RETURN(auto tls, net::transport::MakeServerTlsContext(files));
+  BASTION_ASSIGN_OR_RETURN(std::uint16_t port, parts_->network->AddListener(
+                                                   {"https", http.bind_address, http.port, tls}));
+  parts_->network->Start();
+  return port;
+}
+
+void WebServer::ReloadTokens() {
+  if (parts_ && parts_->tokens) (void)parts_->tokens->ReloadIfChanged();
+}
+
+void WebServer::Stop() {
+  if (!parts_) return;
+  if (parts_->network) parts_->network->Stop();
+  if (parts_->workers) parts_->workers->join();
+  parts_.reset();
+}
+
+}  // namespace bastion::server

@@ -1,0 +1,56 @@
+// QIDO-RS (PS3.18 10.6) as a service: the request read by qido.h into the query C-FIND runs
+// too (index::BuildQuery), run in the caller's scope, answered as DICOM JSON and audited.
+#include "web/dicomweb/dicomweb_service.h"
+#include "web/dicomweb/negotiation.h"
+#include "web/dicomweb/qido.h"
+#include "web/dicomweb/services.h"
+
+namespace bastion::web::dicomweb {
+
+http::Response SearchResource(const Call& call, QidoResource resource, const ResourceUids& uids) {
+  auto ranges = AcceptRanges(call.head);
+  if (!ranges.ok()) return JsonError(ranges.status());
+  if (!Negotiate(*ranges, {{"application/dicom+json", "", ""}, {"application/json", "", ""}})) {
+    return JsonError(406, "QIDO-RS answers in application/dicom+json");
+  }
+  auto request = ParseQidoRequest(resource, uids.study, uids.series, call.target.query,
+                                  call.context.limits.qido, call.context.limits.query);
+  if (!request.ok()) return JsonError(request.status());
+  request->query.scope = call.caller.identity.scope;
+  auto matches = call.context.archive->index().Find(request->query);
+  if (!matches.ok()) return JsonError(matches.status());
+  auto body = EncodeQidoResponse(*matches, *request, DicomWebBase(call.context));
+  if (!body.ok()) return JsonError(body.status());
+
+  audit::AuditEvent event;
+  event.type = audit::AuditEventType::kQuery;
+  event.user = call.caller.identity.user;
+  event.peer_address = call.caller.address;
+  event.local_ae_title = call.context.local_ae_title;
+  event.description = "QIDO-RS " + call.head.target;
+  for (const index::KeyMatch& m : request->query.matches) {
+    if (m.tag == dicom::Tag{0x0010, 0x0020}) audit::AddParticipant(event.patient_ids, m.value);
+    if (m.tag == dicom::Tag{0x0020, 0x000D}) {
+      audit::AddParticipant(event.study_instance_uids, m.value);
+      for (const std::string& uid : m.uids) audit::AddParticipant(event.study_instance_uids, uid);
+    }
+  }
+  if (call.context.audit != nullptr) call.context.audit->Emit(event);
+
+  http::Response response = http::TextResponse(200, "application/dicom+json", *std::move(body));
+  std::vector<std::string> warnings;
+  if (request->limit_clamped) {
+    warnings.push_back("299 bastion \"limit reduced to " + std::to_string(request->limit) + "\"");
+  }
+  if (MoreMatchesFollow(*matches, *request)) {
+    warnings.push_back("299 bastion \"There are additional results that can be requested\"");
+  }
+  if (!request->unsupported_include_fields.empty()) {
+    warnings.push_back(
+        "299 bastion \"The fuzzymatching or includefield parameter is not fully supported\"");
+  }
+  for (std::string& w : warnings) response.headers.emplace_back("warning", std::move(w));
+  return response;
+}
+
+}  // namespace bastion::web::dicomweb

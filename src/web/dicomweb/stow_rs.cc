@@ -1,0 +1,285 @@
+// STOW-RS (PS3.18 10.5): multipart/related application/dicom bodies streamed into the archive
+// through the same ingest path as C-STORE (archive/archive.h: same durability, duplicate and
+// quota rules). Each part is a Part 10 file: its head is held until the file meta and the
+// data set's identifying attributes have been read (bounded), then the data set streams into
+// an Ingest as it arrives. The response lists every instance's outcome (PS3.18 10.5.3).
+#include <nlohmann/json.hpp>
+
+#include "base/byte_source.h"
+#include "dicom/reader.h"
+#include "net/dimse/command.h"
+#include "web/dicomweb/dicomweb_service.h"
+#include "web/dicomweb/services.h"
+#include "web/http/media_type.h"
+#include "web/http/multipart.h"
+
+namespace bastion::web::dicomweb {
+
+namespace {
+
+using nlohmann::json;
+
+// The part head is parsed once this much has arrived (or the part ended); a head that does not
+// parse within kMaxPartHead bytes fails the part.
+constexpr std::size_t kFirstHeadAttempt = 64 * 1024;
+constexpr std::size_t kMaxPartHead = 4 * 1024 * 1024;
+
+std::uint16_t FailureReason(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kLimitExceeded:
+      return net::dimse::status::kOutOfResources;
+    case StatusCode::kMalformed:
+      return net::dimse::status::kCannotUnderstand;
+    case StatusCode::kConflict:
+      return net::dimse::status::kDuplicateSopInstance;
+    case StatusCode::kUnsupported:
+      return net::dimse::status::kSopClassNotSupported;
+    default:
+      return net::dimse::status::kProcessingFailure;
+  }
+}
+
+json Uid(std::string_view uid) { return {{"vr", "UI"}, {"Value", {uid}}}; }
+json Url(const std::string& url) { return {{"vr", "UR"}, {"Value", {url}}}; }
+
+class StowConsumer final : public http::BodyConsumer, public http::MultipartReader::Events {
+ public:
+  StowConsumer(const Call& call, std::string boundary, std::string study_uid)
+      : context_(call.context),
+        user_(call.caller.identity.user),
+        address_(call.caller.address),
+        target_(call.head.target),
+        study_uid_(std::move(study_uid)),
+        reader_(std::move(boundary), call.context.limits.multipart, *this) {}
+
+  Status Consume(std::span<const std::uint8_t> bytes) override {
+    received_ += bytes.size();
+    if (received_ > context_.limits.max_stow_bytes) {
+      return Status::LimitExceeded("the STOW-RS body is larger than the limit of " +
+                                   std::to_string(context_.limits.max_stow_bytes) + " bytes");
+    }
+    return reader_.Feed(bytes);
+  }
+
+  http::Response Finish() override {
+    if (Status done = reader_.Finish(); !done.ok()) return JsonError(done);
+    if (stored_.empty() && failed_.empty()) {
+      return JsonError(400, "the STOW-RS body holds no instance");
+    }
+    Audit();
+    json body = json::object();
+    if (!study_uid_.empty()) {
+      body["00081190"] = Url(DicomWebBase(context_) + "/studies/" + study_uid_);
+    }
+    if (!failed_.empty()) body["00081198"] = {{"vr", "SQ"}, {"Value", failed_}};
+    if (!stored_.empty()) body["00081199"] = {{"vr", "SQ"}, {"Value", stored_}};
+    const unsigned status = failed_.empty() ? 200 : stored_.empty() ? 409 : 202;
+    return http::TextResponse(status, "application/dicom+json", body.dump());
+  }
+
+  // --- MultipartReader::Events ---
+  Status OnPartBegin(const http::PartHeaders& headers) override {
+    if (stored_.size() + failed_.size() >= context_.limits.max_stow_instances) {
+      return Status::LimitExceeded("more than " +
+                                   std::to_string(context_.limits.max_stow_instances) +
+                                   " instances in one STOW-RS request");
+    }
+    part_ = Part{};
+    auto type = headers.Get("content-type");
+    if (type) {
+      auto media = http::ParseMediaType(*type);
+      if (!media.ok() || media->Essence() != "application/dicom") {
+        part_.failure = Status::Unsupported("a part of type " + std::string(*type) +
+                                            " (this request takes application/dicom parts)");
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status OnPartData(std::span<const std::uint8_t> data) override {
+    if (!part_.failure.ok()) return Status::Ok();  // the rest of a failed part is dropped
+    if (part_.ingest) {
+      WriteToIngest(data);
+      return Status::Ok();
+    }
+    part_.head.insert(part_.head.end(), data.begin(), data.end());
+    if (part_.head.size() >= part_.next_attempt) StartIngest(false);
+    return Status::Ok();
+  }
+
+  Status OnPartEnd() override {
+    if (part_.failure.ok() && !part_.ingest) StartIngest(true);
+    if (!part_.failure.ok()) {
+      Fail(part_.failure);
+      return Status::Ok();
+    }
+    auto result = part_.ingest->Finish();
+    if (!result.ok()) {
+      Fail(result.status());
+      return Status::Ok();
+    }
+    const auto& record = result->record;
+    json item = {
+        {"00081150", Uid(record.instance.sop_class_uid)},
+        {"00081155", Uid(record.instance.sop_instance_uid)},
+        {"00081190", Url(DicomWebBase(context_) + "/studies/" + record.study.study_instance_uid +
+                         "/series/" + record.series.series_instance_uid + "/instances/" +
+                         record.instance.sop_instance_uid)}};
+    if (!result->warnings.empty() || result->outcome == index::AddOutcome::kIdentical) {
+      // Coercion of attributes (0xB000) is the closest standard warning for "stored with
+      // tolerated deviations"; an identical duplicate is acknowledged without one.
+      if (!result->warnings.empty()) item["00081196"] = {{"vr", "US"}, {"Value", {0xB000}}};
+    }
+    stored_.push_back(std::move(item));
+    audit::AddParticipant(studies_, record.study.study_instance_uid);
+    audit::AddParticipant(patients_, record.patient.patient_id);
+    return Status::Ok();
+  }
+
+ private:
+  struct Part {
+    std::vector<std::uint8_t> head;  // bytes held until the head is parsed
+    std::size_t next_attempt = kFirstHeadAttempt;
+    std::unique_ptr<archive::Ingest> ingest;
+    std::string sop_class_uid, sop_instance_uid;
+    Status failure;
+  };
+
+  void StartIngest(bool part_complete) {
+    auto source = std::make_shared<OwnedBytes>(part_.head);
+    dicom::ReadOptions options = context_.archive->policy().read;
+    auto summary = dicom::SummarizePart10(source, options);
+    if (!summary.ok()) {
+      if (!part_complete && part_.head.size() < kMaxPartHead) {
+        part_.next_attempt = part_.head.size() * 2;
+        return;
+      }
+      part_.failure =
+          Status::Malformed("not a readable DICOM Part 10 file: " + summary.status().message());
+      return;
+    }
+    part_.sop_class_uid = summary->sop_class_uid;
+    part_.sop_instance_uid = summary->sop_instance_uid;
+    if (!study_uid_.empty()) {
+      options.stop_before = dicom::Tag{0x0020, 0x000E};
+      options.allow_truncation = true;
+      auto head = dicom::ReadPart10(source, options);
+      auto study = head.ok() ? head->dataset.GetString({0x0020, 0x000D}) : std::nullopt;
+      if (!study) {
+        if (!part_complete && part_.head.size() < kMaxPartHead) {
+          part_.next_attempt = part_.head.size() * 2;
+          return;
+        }
+        part_.failure = Status::Malformed("the instance has no Study Instance UID");
+        return;
+      }
+      if (*study != study_uid_) {
+        part_.failure = Status::Malformed("the instance belongs to study " + *study +
+                                          ", not to the study of the request path");
+        return;
+      }
+    }
+    archive::IncomingInstance incoming;
+    incoming.sop_class_uid = summary->sop_class_uid;
+    incoming.sop_instance_uid = summary->sop_instance_uid;
+    incoming.transfer_syntax_uid = summary->transfer_syntax_uid;
+    incoming.source_user = user_;
+    incoming.peer_address = address_;
+    auto ingest = context_.archive->Begin(incoming);
+    if (!ingest.ok()) {
+      part_.failure = ingest.status();
+      return;
+    }
+    part_.ingest = std::move(*ingest);
+    const std::span<const std::uint8_t> held(part_.head);
+    WriteToIngest(held.subspan(static_cast<std::size_t>(summary->data_offset)));
+    part_.head.clear();
+    part_.head.shrink_to_fit();
+  }
+
+  void WriteToIngest(std::span<const std::uint8_t> data) {
+    if (Status written = part_.ingest->Write(data); !written.ok()) {
+      part_.failure = written;
+      part_.ingest.reset();  // drops the temporary file
+    }
+  }
+
+  void Fail(const Status& status) {
+    json item = {{"00081197", {{"vr", "US"}, {"Value", {FailureReason(status)}}}}};
+    if (!part_.sop_class_uid.empty()) item["00081150"] = Uid(part_.sop_class_uid);
+    if (!part_.sop_instance_uid.empty()) item["00081155"] = Uid(part_.sop_instance_uid);
+    failed_.push_back(std::move(item));
+    if (first_failure_.empty()) first_failure_ = status.message();
+  }
+
+  void Audit() {
+    if (context_.audit == nullptr) return;
+    audit::AuditEvent event;
+    event.type = audit::AuditEventType::kInstancesStored;
+    event.outcome = failed_.empty()   ? audit::AuditOutcome::kSuccess
+                    : stored_.empty() ? audit::AuditOutcome::kSeriousFailure
+                                      : audit::AuditOutcome::kMinorFailure;
+    event.user = user_;
+    event.peer_address = address_;
+    event.local_ae_title = context_.local_ae_title;
+    event.study_instance_uids = studies_;
+    event.patient_ids = patients_;
+    event.instance_count = stored_.size();
+    event.description = "STOW-RS " + target_ + ": " + std::to_string(stored_.size()) + " stored, " +
+                        std::to_string(failed_.size()) + " failed" +
+                        (first_failure_.empty() ? "" : " (first: " + first_failure_ + ")");
+    context_.audit->Emit(event);
+  }
+
+  const DicomWebContext& context_;
+  const std::string user_;
+  const std::string address_;
+  const std::string target_;
+  const std::string study_uid_;
+  http::MultipartReader reader_;
+  std::uint64_t received_ = 0;
+  Part part_;
+  json stored_ = json::array();
+  json failed_ = json::array();
+  std::string first_failure_;
+  std::vector<std::string> studies_, patients_;
+};
+
+}  // namespace
+
+http::Dispatch StoreInstances(const Call& call, std::string_view study_uid) {
+  http::Dispatch dispatch;
+  auto content_type = http::FindHeader(call.head.headers, "content-type");
+  if (!content_type) {
+    dispatch.response =
+        JsonError(415, "STOW-RS takes multipart/related; type=\"application/dicom\"");
+    return dispatch;
+  }
+  auto media = http::ParseMediaType(*content_type);
+  if (!media.ok()) {
+    dispatch.response = JsonError(400, "Content-Type: " + media.status().message());
+    return dispatch;
+  }
+  if (media->Essence() != "multipart/related" ||
+      (media->Parameter("type") && *media->Parameter("type") != "application/dicom")) {
+    dispatch.response =
+        JsonError(415, "STOW-RS takes multipart/related; type=\"application/dicom\"");
+    return dispatch;
+  }
+  if (call.head.content_length && *call.head.content_length > call.context.limits.max_stow_bytes) {
+    dispatch.response =
+        JsonError(413, "the STOW-RS body is larger than the limit of " +
+                           std::to_string(call.context.limits.max_stow_bytes) + " bytes");
+    return dispatch;
+  }
+  auto boundary = http::BoundaryOf(*media);
+  if (!boundary.ok()) {
+    dispatch.response = JsonError(400, "Content-Type: " + boundary.status().message());
+    return dispatch;
+  }
+  dispatch.consumer =
+      std::make_unique<StowConsumer>(call, *std::move(boundary), std::string(study_uid));
+  return dispatch;
+}
+
+}  // namespace bastion::web::dicomweb

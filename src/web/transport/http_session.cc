@@ -1,0 +1,382 @@
+#include "web/transport/http_session.h"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/buffers_range.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/optional.hpp>
+#include <cstdio>
+
+namespace bastion::web::transport {
+
+namespace beast = boost::beast;
+using net::transport::TimerId;
+
+namespace {
+
+// A Beast body that appends to a string the session drains after every parse step: the
+// parser never reserves memory from a Content-Length the caller controls (string_body does).
+struct PieceBody {
+  using value_type = std::string;
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(beast::http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+    void init(const boost::optional<std::uint64_t>&, beast::error_code& ec) { ec = {}; }
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
+      ec = {};
+      std::size_t n = 0;
+      for (const auto buffer : beast::buffers_range_ref(buffers)) {
+        body_.append(static_cast<const char*>(buffer.data()), buffer.size());
+        n += buffer.size();
+      }
+      return n;
+    }
+    void finish(beast::error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
+
+bool HasHeader(const http::HeaderFields& fields, std::string_view name) {
+  return http::FindHeader(fields, name).has_value();
+}
+
+// Added to every response unless the handler set the field itself.
+void AddSecurityHeaders(http::HeaderFields& fields, bool tls) {
+  auto add = [&fields](std::string_view name, std::string_view value) {
+    if (!HasHeader(fields, name)) fields.emplace_back(name, value);
+  };
+  if (tls) add("strict-transport-security", "max-age=31536000; includeSubDomains");
+  add("x-content-type-options", "nosniff");
+  add("content-security-policy", "default-src 'none'; frame-ancestors 'none'");
+  add("x-frame-options", "DENY");
+  add("referrer-policy", "no-referrer");
+  add("cache-control", "no-store");
+  add("cross-origin-opener-policy", "same-origin");
+}
+
+std::string ChunkFrame(std::string_view data) {
+  char size[24];
+  std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  std::string frame(size);
+  frame.append(data);
+  frame += "\r\n";
+  return frame;
+}
+
+std::vector<std::uint8_t> Bytes(std::string_view text) { return {text.begin(), text.end()}; }
+
+}  // namespace
+
+struct HttpSession::Parser {
+  explicit Parser(const HttpLimits& limits) {
+    parser.header_limit(limits.max_header_bytes);
+    parser.body_limit(limits.max_body_bytes);
+  }
+  beast::http::request_parser<PieceBody> parser;
+};
+
+HttpSession::HttpSession(http::Handler& handler, boost::asio::thread_pool& workers,
+                         HttpLimits limits)
+    : handler_(handler), workers_(workers), limits_(limits) {}
+
+HttpSession::~HttpSession() = default;
+
+void HttpSession::OnOpen(net::transport::Connection& connection) {
+  connection_ = &connection;
+  if (connection.peer().over_capacity) {
+    Refuse(Status::Unavailable("too many connections; try again later"));
+    return;
+  }
+  NewRequest();
+  connection.StartTimer(TimerId::kIdle, limits_.idle_timeout);
+}
+
+void HttpSession::NewRequest() {
+  parser_ = std::make_unique<Parser>(limits_);
+  state_ = State::kReadingHead;
+  consumer_.reset();
+  head_request_ = false;
+  chunked_response_ = false;
+}
+
+void HttpSession::OnData(net::transport::Connection&, std::span<const std::uint8_t> bytes) {
+  if (state_ == State::kClosed) return;
+  input_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  if (state_ != State::kReadingHead && state_ != State::kReadingBody) return;  // paused
+  connection_->StopTimer(TimerId::kIdle);
+  connection_->StartTimer(TimerId::kPdu, limits_.request_timeout);
+  Pump();
+}
+
+void HttpSession::Pump() {
+  while ((state_ == State::kReadingHead || state_ == State::kReadingBody) && !input_.empty()) {
+    beast::error_code ec;
+    auto& parser = parser_->parser;
+    const std::size_t used = parser.put(boost::asio::buffer(input_.data(), input_.size()), ec);
+    input_.erase(0, used);
+    if (ec == beast::http::error::need_more) {
+      if (state_ == State::kReadingHead && input_.size() > limits_.max_header_bytes) {
+        Refuse(Status::LimitExceeded("the request head is larger than the limit"), 431);
+        return;
+      }
+      if (state_ == State::kReadingBody && !parser.get().body().empty()) {
+        DeliverBody();
+        return;
+      }
+      if (used == 0) return;
+      continue;
+    }
+    if (ec == beast::http::error::header_limit) {
+      Refuse(Status::LimitExceeded("the request head is larger than the limit"), 431);
+      return;
+    }
+    if (ec == beast::http::error::body_limit) {
+      Refuse(Status::LimitExceeded("the request body is larger than the limit"));
+      return;
+    }
+    if (ec) {
+      Refuse(Status::Malformed("malformed HTTP request: " + ec.message()));
+      return;
+    }
+    if (state_ == State::kReadingHead && parser.is_header_done()) {
+      HeadComplete();
+      return;
+    }
+    if (state_ == State::kReadingBody && (!parser.get().body().empty() || parser.is_done())) {
+      DeliverBody();
+      return;
+    }
+  }
+}
+
+void HttpSession::HeadComplete() {
+  state_ = State::kWaiting;
+  connection_->PauseReading();
+  connection_->StopTimer(TimerId::kPdu);
+  auto& parser = parser_->parser;
+  const auto& message = parser.get();
+  http::RequestHead head;
+  head.method = std::string(message.method_string());
+  head.target = std::string(message.target());
+  for (const auto& field : message) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    head.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  if (parser.content_length()) head.content_length = *parser.content_length();
+  head.has_body = parser.chunked() || (head.content_length && *head.content_length > 0);
+  head.remote_address = connection_->peer().address;
+  head.tls = connection_->peer().tls;
+  head.client_certificate_fingerprint = connection_->peer().certificate_fingerprint;
+  keep_alive_ = message.keep_alive() && message.version() >= 11;
+  head_request_ = head.method == "HEAD";
+  const bool expects_continue = [&] {
+    auto expect = http::FindHeader(head.headers, "expect");
+    return expect && (*expect == "100-continue" || *expect == "100-Continue");
+  }();
+
+  auto poster = connection_->MakePoster();
+  boost::asio::post(workers_, [this, poster, head = std::move(head), expects_continue]() mutable {
+    auto dispatch = std::make_shared<http::Dispatch>();
+    try {
+      *dispatch = handler_.Begin(head);
+    } catch (const std::exception& e) {
+      dispatch->consumer.reset();
+      dispatch->response = handler_.ErrorResponse(Status::Internal(e.what()));
+    }
+    poster([this, dispatch, has_body = head.has_body, expects_continue] {
+      if (state_ == State::kClosed) return;
+      if (!dispatch->consumer) {
+        // Answered without the body: do not read what may be gigabytes; close after.
+        if (has_body && !parser_->parser.is_done()) dispatch->response.close = true;
+        StartResponse(std::move(dispatch->response));
+        return;
+      }
+      consumer_ = std::move(dispatch->consumer);
+      if (!has_body || parser_->parser.is_done()) {
+        FinishBody();
+        return;
+      }
+      if (expects_continue) connection_->Send(Bytes("HTTP/1.1 100 Continue\r\n\r\n"));
+      state_ = State::kReadingBody;
+      connection_->StartTimer(TimerId::kPdu, limits_.request_timeout);
+      connection_->ResumeReading();
+      Pump();
+    });
+  });
+}
+
+void HttpSession::DeliverBody() {
+  state_ = State::kWaiting;
+  connection_->PauseReading();
+  auto piece = std::make_shared<std::string>(std::move(parser_->parser.get().body()));
+  parser_->parser.get().body().clear();
+  const bool done = parser_->parser.is_done();
+  auto poster = connection_->MakePoster();
+  std::shared_ptr<http::BodyConsumer> consumer = consumer_;
+  boost::asio::post(workers_, [this, poster, consumer, piece, done] {
+    Status status;
+    try {
+      if (!piece->empty()) {
+        status = consumer->Consume(std::span<const std::uint8_t>(
+            reinterpret_cast<const std::uint8_t*>(piece->data()), piece->size()));
+      }
+    } catch (const std::exception& e) {
+      status = Status::Internal(e.what());
+    }
+    poster([this, status, done] {
+      if (state_ == State::kClosed) return;
+      if (!status.ok()) {
+        consumer_.reset();
+        http::Response response = handler_.ErrorResponse(status);
+        response.close = true;
+        StartResponse(std::move(response));
+        return;
+      }
+      if (done) {
+        FinishBody();
+        return;
+      }
+      state_ = State::kReadingBody;
+      connection_->StartTimer(TimerId::kPdu, limits_.request_timeout);
+      connection_->ResumeReading();
+      Pump();
+    });
+  });
+}
+
+void HttpSession::FinishBody() {
+  state_ = State::kWaiting;
+  connection_->PauseReading();
+  connection_->StopTimer(TimerId::kPdu);
+  auto poster = connection_->MakePoster();
+  std::shared_ptr<http::BodyConsumer> consumer = std::move(consumer_);
+  boost::asio::post(workers_, [this, poster, consumer] {
+    auto response = std::make_shared<http::Response>();
+    try {
+      *response = consumer->Finish();
+    } catch (const std::exception& e) {
+      *response = handler_.ErrorResponse(Status::Internal(e.what()));
+    }
+    poster([this, response] {
+      if (state_ != State::kClosed) StartResponse(std::move(*response));
+    });
+  });
+}
+
+void HttpSession::Refuse(const Status& status, unsigned http_status) {
+  http::Response response = handler_.ErrorResponse(status);
+  if (http_status != 0) response.status = http_status;
+  response.close = true;
+  connection_->PauseReading();
+  StartResponse(std::move(response));
+}
+
+void HttpSession::StartResponse(http::Response response) {
+  state_ = State::kResponding;
+  if (response.close) keep_alive_ = false;
+  AddSecurityHeaders(response.headers, connection_->peer().tls);
+  std::string head = "HTTP/1.1 " + std::to_string(response.status) + " " +
+                     std::string(http::ReasonPhrase(response.status)) + "\r\n";
+  for (const auto& [name, value] : response.headers) head += name + ": " + value + "\r\n";
+  chunked_response_ = response.producer != nullptr;
+  if (chunked_response_) {
+    head += "transfer-encoding: chunked\r\n";
+  } else if (response.status != 204 && response.status != 304) {
+    head += "content-length: " + std::to_string(response.body.size()) + "\r\n";
+  }
+  if (!keep_alive_) head += "connection: close\r\n";
+  head += "\r\n";
+  connection_->StartTimer(TimerId::kPdu, limits_.request_timeout);
+  if (!chunked_response_ || head_request_) {
+    if (!head_request_) head += response.body;
+    connection_->Send(Bytes(head));
+    connection_->WhenWritten([this] { ResponseDone(); });
+    return;
+  }
+  connection_->Send(Bytes(head));
+  SendNextPiece(std::shared_ptr<http::BodyProducer>(std::move(response.producer)));
+}
+
+void HttpSession::SendNextPiece(std::shared_ptr<http::BodyProducer> producer) {
+  auto poster = connection_->MakePoster();
+  const std::size_t max = limits_.response_piece_bytes;
+  boost::asio::post(workers_, [this, poster, producer, max] {
+    auto piece = std::make_shared<std::string>();
+    Result<bool> more = false;
+    try {
+      more = producer->Next(*piece, max);
+    } catch (const std::exception& e) {
+      more = Status::Internal(e.what());
+    }
+    poster([this, producer, piece, more = std::move(more)] {
+      if (state_ == State::kClosed) return;
+      if (!more.ok()) {
+        // The status line is gone: the only honest signal left is an unterminated body.
+        state_ = State::kClosed;
+        connection_->Close(true);
+        return;
+      }
+      connection_->StartTimer(TimerId::kPdu, limits_.request_timeout);
+      if (!piece->empty()) connection_->Send(Bytes(ChunkFrame(*piece)));
+      if (*more) {
+        connection_->WhenWritten([this, producer] { SendNextPiece(producer); });
+        return;
+      }
+      connection_->Send(Bytes("0\r\n\r\n"));
+      connection_->WhenWritten([this] { ResponseDone(); });
+    });
+  });
+}
+
+void HttpSession::ResponseDone() {
+  if (state_ == State::kClosed) return;
+  connection_->StopTimer(TimerId::kPdu);
+  ++requests_;
+  if (!keep_alive_ || requests_ >= limits_.max_requests_per_connection) {
+    state_ = State::kClosed;
+    connection_->Close();
+    return;
+  }
+  NewRequest();
+  connection_->StartTimer(TimerId::kIdle, limits_.idle_timeout);
+  connection_->ResumeReading();
+  if (!input_.empty()) {
+    connection_->StopTimer(TimerId::kIdle);
+    connection_->StartTimer(TimerId::kPdu, limits_.request_timeout);
+    Pump();
+  }
+}
+
+void HttpSession::OnTimer(net::transport::Connection& connection, TimerId id) {
+  if (state_ == State::kClosed) return;
+  if (id == TimerId::kIdle) {
+    if (state_ == State::kReadingHead && input_.empty()) {
+      state_ = State::kClosed;
+      connection.Close();
+    }
+    return;
+  }
+  if (id != TimerId::kPdu) return;
+  if (state_ == State::kReadingHead || state_ == State::kReadingBody) {
+    consumer_.reset();
+    Refuse(Status::Unavailable("the request timed out"), 408);
+    return;
+  }
+  if (state_ == State::kResponding) {  // the client stopped reading
+    state_ = State::kClosed;
+    connection.Close(true);
+  }
+}
+
+void HttpSession::OnClosed(const std::string&) {
+  state_ = State::kClosed;
+  consumer_.reset();
+}
+
+}  // namespace bastion::web::transport
