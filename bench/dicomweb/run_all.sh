@@ -90,7 +90,7 @@ fi
 mkdir -p "$LOGDIR" "$OUTDIR"
 OUT=$OUTDIR/results-$(date +%Y-%m-%d).md
 CSV=${OUT%.md}.csv
-NS=bastiondwbench
+NS=${DWBENCH_NS:-bastiondwbench}  # the network namespace (another name lets two runs coexist)
 STEP_TIMEOUT=1800  # seconds allowed to one loading or client command
 GEN=$ROOT/bench/gen_dataset.py
 CLIENT=$HERE/dwclient.py
@@ -246,8 +246,8 @@ if [[ $NO_BASTION == 0 ]]; then
   B_PORT=$(awk '/^\[/ {t = $0} t == "[http]" && /^port *=/ {gsub(/[^0-9]/, "", $0); print; exit}' "$B_DIR/bastion.toml")
   "$BASTION" user add --dir "$B_DIR" benchview --role viewer >"$WORK/bastion-users.log" 2>&1
   "$BASTION" user add --dir "$B_DIR" benchstow --role modality >>"$WORK/bastion-users.log" 2>&1
-  B_TOKEN_VIEW=$("$BASTION" token create --dir "$B_DIR" benchview --ttl 4h | head -1)
-  B_TOKEN_STOW=$("$BASTION" token create --dir "$B_DIR" benchstow --ttl 4h | head -1)
+  B_TOKEN_VIEW=$("$BASTION" token create --dir "$B_DIR" benchview --ttl 4h 2>>"$WORK/bastion-users.log" | head -1)
+  B_TOKEN_STOW=$("$BASTION" token create --dir "$B_DIR" benchstow --ttl 4h 2>>"$WORK/bastion-users.log" | head -1)
   B_BASE=https://127.0.0.1:$B_PORT/dicom-web
   B_VIEW=(--base "$B_BASE" --ca "$B_DIR/tls/ca.pem" --bearer "$B_TOKEN_VIEW")
   B_STOW=(--base "$B_BASE" --ca "$B_DIR/tls/ca.pem" --bearer "$B_TOKEN_STOW")

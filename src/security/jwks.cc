@@ -199,8 +199,9 @@ Result<PkeyPtr> Ed25519Key(const Json& jwk, const std::string& what) {
 // One entry of "keys": the key, or nullopt with `skip` saying why it is not used.
 Result<std::optional<JwtPublicKey>> DecodeKey(const Json& jwk, std::size_t index,
                                               const JwksLimits& limits, std::string& skip) {
-  if (!jwk.is_object())
+  if (!jwk.is_object()) {
     return Status::Malformed("key " + std::to_string(index) + " is not an object");
+  }
   const std::string what = Describe(index, jwk);
   for (const char* member : kSecretMembers) {
     if (jwk.contains(member)) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The audit trail exported to rsyslog (Debian's rsyslog and rsyslog-openssl) as DICOM audit
 # messages over syslog on TLS (RFC 5424/5425, issue 7). A scripted session (peers registered, a
-# refused association, a store, a query, a C-GET, a C-MOVE to a second server, a deletion) runs against `bastion serve`; the
+# refused association, a store, a query, a C-GET, a WADO-RS retrieval, a C-MOVE to a second
+# server, a deletion) runs against `bastion serve`; the
 # collector is stopped in the middle and the session goes on; once it is back, every record of the
 # trail has arrived, each exactly once, with its sequence number, as a valid PS3.15 A.5.1 message.
 # rsyslogd runs in the foreground with its own configuration on 127.0.0.1, never as a service.
@@ -21,9 +22,9 @@ in_work_dir syslog
 port=$(free_port)
 syslog_port=$(free_port)
 dir=$work/pacs
-"$bastion" init --dir "$dir" --ae-title BASTION --dicom-port "$port" --http-port "$(free_port)" >/dev/null
+http_port=$(free_port)
+"$bastion" init --dir "$dir" --ae-title BASTION --dicom-port "$port" --http-port "$http_port" >/dev/null
 sed -i 's/^bind = .*/bind = "127.0.0.1"/' "$dir/bastion.toml"  # DICOM and HTTPS on loopback
-sed -i 's/^bind = .*/bind = "127.0.0.1"/' "$dir/bastion.toml"
 cat >>"$dir/bastion.toml" <<TOML
 
 [[syslog]]
@@ -80,7 +81,6 @@ dest=$work/dest
 dest_port=$(free_port)
 dest_plain=$(free_port)
 "$bastion" init --dir "$dest" --ae-title DEST --dicom-port "$dest_port" --http-port "$(free_port)" >/dev/null
-sed -i 's/^bind = .*/bind = "127.0.0.1"/' "$dest/bastion.toml"  # DICOM and HTTPS on loopback
 sed -i "s/^bind = .*/bind = \"127.0.0.1\"/; s/^# plaintext_port = .*/plaintext_port = $dest_plain/" "$dest/bastion.toml"
 "$bastion" peer add --dir "$dest" BASTION --host 127.0.0.1 --role modality >/dev/null
 "$bastion" peer add --dir "$dir" DEST --host 127.0.0.1 --port "$dest_plain" --plaintext --role viewer >/dev/null
@@ -105,6 +105,10 @@ check "the collector is down" "^down$" "$( (exec 3<>"/dev/tcp/127.0.0.1/$syslog_
 # Second half, the collector down: a retrieve, a deletion, a configuration change.
 check_rc "retrieve a study (C-GET) while the collector is down" "$bastion" get --to "$to" \
   "${tls[@]}" --aet VIEWER --cert viewer.pem --key viewer.key --out got -k "StudyInstanceUID=$study"
+token=$("$bastion" token create --dir "$dir" admin --ttl 1h 2>/dev/null | head -1)
+check "retrieve it over DICOMweb (WADO-RS) while the collector is down" "^200$" \
+  "$(curl -s -o wado.out -w '%{http_code}' --max-time 30 --cacert "$dir/tls/ca.pem" \
+    -H "Authorization: Bearer $token" "https://127.0.0.1:$http_port/dicom-web/studies/$study")"
 check_rc "move it to the second server (C-MOVE)" "$bastion" move --to "$to" "${tls[@]}" \
   --aet VIEWER --cert viewer.pem --key viewer.key --dest DEST -k "StudyInstanceUID=$study"
 check_rc "delete it" "$bastion" delete --dir "$dir" --study "$study"
@@ -133,6 +137,7 @@ check "the query (110112)" 'csd-code="110112"' "$log"
 check "the retrieve (110104, action R)" 'EventActionCode="R"[^>]*>.*csd-code="110104"' "$log"
 check "the move, begun (110102) and done, to DEST" 'csd-code="110102".*C-MOVE to DEST' "$log"
 check "the move's sub-operations (instances-sent to DEST)" 'C-MOVE to DEST: sent 3 instance' "$log"
+check "the WADO-RS retrieval (110104, action R, by admin)" 'WADO-RS /dicom-web/studies/' "$log"
 check "the deletion (110105)" 'csd-code="110105"' "$log"
 check "the configuration change (110113 / 110129)" 'csd-code="110129"' "$log"
 n=0 bad=0

@@ -16,7 +16,6 @@ in_work_dir audit
 port=$(free_port)
 dir=$work/pacs
 "$bastion" init --dir "$dir" --ae-title BASTION --dicom-port "$port" --http-port "$(free_port)" >/dev/null
-sed -i 's/^bind = .*/bind = "127.0.0.1"/' "$dir/bastion.toml"  # DICOM and HTTPS on loopback
 sed -i 's/^bind = .*/bind = "127.0.0.1"/' "$dir/bastion.toml"
 for n in 1 2 3 4 5 6; do
   "$bastion" peer add --dir "$dir" "WS$n" --host 127.0.0.1 --role viewer >/dev/null

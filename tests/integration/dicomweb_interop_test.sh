@@ -488,6 +488,16 @@ alive() {
   expect "  ... and a normal QIDO-RS request still works" 200 "$(http alive.json "${viewer[@]}" "$base/studies?limit=1")"
 }
 
+# repeated NAME REGEX OUT CURL-ARGS...: the same request 5 times, each answered with a status
+# matching REGEX. An answer sent before the request body was read must reach the client every
+# time (RFC 9112 9.6: close in stages), not only when the reset loses the race.
+repeated() {
+  local name=$1 want=$2 out=$3 codes=""
+  shift 3
+  for _ in 1 2 3 4 5; do codes+="$(http "$out" "$@") "; done
+  check "$name (5 times)" "^(($want) ){5}\$" "$codes"
+}
+
 # --- 1. STOW-RS ----------------------------------------------------------------------------
 echo "== 1. STOW-RS with curl"
 t=$SECONDS
@@ -514,6 +524,9 @@ expect "STOW-RS POST /studies (another CT study)" 200 "$(stow stow2.json "$base/
 check "  ... 4 referenced" "^ref 4 failed 0 urls 4\$" "$(dw stow stow2.json)"
 expect "STOW-RS POST /studies (a 3-frame and a JPEG baseline instance)" 200 "$(stow stow3.json "$base/studies" "${modality[@]}" -- "${f3[@]}")"
 check "  ... 2 referenced" "^ref 2 failed 0 urls 2\$" "$(dw stow stow3.json)"
+code=$(http stow9.json "${modality[@]}" -X POST -H "Content-Type: $stow_type" -H "Transfer-Encoding: chunked" \
+  --data-binary "@stow2.json.body" "$base/studies")
+check "STOW-RS with Transfer-Encoding: chunked (as Orthanc sends it): 200, 4 referenced" "^200 ref 4 failed 0" "$code $(dw stow stow9.json)"
 code=$(stow stow4.json "$base/studies" "${modality[@]}" -- "$file1")
 check "STOW-RS of an instance already stored, same content: accepted (200)" "^200\$" "$code"
 code=$(stow stow5.json "$base/studies/$st1" "${modality[@]}" -- "${f2[0]}")
@@ -522,11 +535,10 @@ check "  ... in FailedSOPSequence" "^failed $(pick path "${f2[0]}" sop_uid) " "$
 printf 'not a DICOM file' >junk.bin
 code=$(stow stow6.json "$base/studies" "${modality[@]}" -- junk.bin)
 check "STOW-RS of a part that is not DICOM: 400 or 409, nothing stored" "^(400|409)\$" "$code"
-code=$(http stow7.json "${modality[@]}" -X POST -H "Content-Type: application/dicom" --data-binary "@$file1" "$base/studies")
-expect "STOW-RS with Content-Type application/dicom (not multipart/related): 415" 415 "$code"
-code=$(http stow8.json "${modality[@]}" -X POST -H "Content-Type: multipart/related; type=\"image/png\"; boundary=$boundary" \
-  --data-binary "@stow1.json.body" "$base/studies")
-expect "STOW-RS with multipart/related; type=\"image/png\": 415" 415 "$code"
+repeated "STOW-RS with Content-Type application/dicom (not multipart/related): 415" 415 stow7.json \
+  "${modality[@]}" -X POST -H "Content-Type: application/dicom" --data-binary "@$file1" "$base/studies"
+repeated "STOW-RS with multipart/related; type=\"image/png\": 415" 415 stow8.json \
+  "${modality[@]}" -X POST -H "Content-Type: multipart/related; type=\"image/png\"; boundary=$boundary" --data-binary "@stow1.json.body" "$base/studies"
 took "check 1" "$t"
 
 # --- 2. QIDO-RS ----------------------------------------------------------------------------
@@ -593,7 +605,8 @@ expect "GET /studies with Accept: */* (what Orthanc sends): 200" 200 "$(http q19
 expect "GET /studies without Accept: 200 application/dicom+json" "200 application/dicom+json" \
   "$(http q20.json "${viewer[@]}" "$base/studies") $(hdr q20.json Content-Type | cut -d';' -f1)"
 expect "GET /studies with Accept: application/pdf: 406" 406 "$(http q21.json "${viewer[@]}" -H 'Accept: application/pdf' "$base/studies")"
-expect "GET /studies?NoSuchKeyword=1: 400" 400 "$(qido q22.json "/studies?NoSuchKeyword=1")"
+# PS3.18 8.3: unsupported Query Parameters are ignored, invalid values of supported ones are 400.
+check "GET /studies?NoSuchKeyword=1: 400 (not an attribute) or 200 (ignored, PS3.18 8.3)" "^(400|200)\$" "$(qido q22.json "/studies?NoSuchKeyword=1")"
 expect "GET /studies?limit=-1: 400" 400 "$(qido q23.json "/studies?limit=-1")"
 expect "GET /studies?limit=abc: 400" 400 "$(qido q24.json "/studies?limit=abc")"
 code=$(qido q25.json "/studies/1.2.3.4.5.6/series")
@@ -634,8 +647,10 @@ check "  ... the multi-frame and the JPEG instance as stored, byte for byte" "^o
 expect "GET .../instances/{jpeg} with transfer-syntax=1.2.840.10008.1.2.4.50: 200" 200 \
   "$(wado w5.out "/studies/$st3/series/$jpg_se/instances/$jpg_sop" "$dicom_accept; transfer-syntax=1.2.840.10008.1.2.4.50")"
 check "  ... the stored JPEG instance" "^ok 1\$" "$(dw received "$manifest" sop_uid "$jpg_sop" w5.out.h w5.out)"
-code=$(wado w6.out "/studies/$st3/series/$jpg_se/instances/$jpg_sop" "$dicom_accept")
-echo "  (info) GET .../instances/{jpeg} without transfer-syntax: $code $(hdr w6.out Content-Type)"
+expect "GET .../instances/{jpeg} without transfer-syntax: 200" 200 "$(wado w6.out "/studies/$st3/series/$jpg_se/instances/$jpg_sop" "$dicom_accept")"
+check "  ... Explicit VR Little Endian, or the lossy JPEG as received (PS3.18 8.7.3.4)" \
+  "^(transfer-syntax=1\.2\.840\.10008\.1\.2\.1|transfer-syntax=1\.2\.840\.10008\.1\.2\.4\.50|)\$" \
+  "$(hdr w6.out Content-Type | grep -o 'transfer-syntax=[0-9.]*')"
 expect "GET /studies/{study} with Accept: image/png: 406" 406 "$(wado w7.out "/studies/$st1" image/png)"
 expect "GET /studies/{unknown}: 404" 404 "$(wado w8.out "/studies/1.2.3.4.5.6" "$dicom_accept")"
 expect "GET /studies/{study}/series/{unknown}: 404" 404 "$(wado w9.out "/studies/$st1/series/1.2.3.4.5.6" "$dicom_accept")"
@@ -828,9 +843,10 @@ took "check 4" "$t"
 echo "== 5. authentication"
 t=$SECONDS
 src=10
-from() {  # from: a source address of its own for the next failed authentication
+via=()
+next_source() {  # next_source: a source address of its own (in $via) for the next failed authentication
   src=$((src + 1))
-  echo "--interface 127.0.0.$src"
+  via=(--interface "127.0.0.$src")
 }
 names=$(pick '*' '' patient_name | sort -u | cut -d^ -f1)
 no_patient_data() {  # no_patient_data NAME FILE: none of the corpus' names, IDs or UIDs
@@ -838,28 +854,28 @@ no_patient_data() {  # no_patient_data NAME FILE: none of the corpus' names, IDs
   for s in $names "$pid1" "${studies[@]}"; do grep -Fq -- "$s" "$2" && leaked+="$s "; done
   expect "$1" "" "$leaked"
 }
-# shellcheck disable=SC2046  # from prints two words on purpose
-code=$(http a1.out $(from) "${json_accept[@]}" "$base/studies")
+next_source
+code=$(http a1.out "${via[@]}" "${json_accept[@]}" "$base/studies")
 expect "GET /studies without credentials: 401" 401 "$code"
 check "  ... WWW-Authenticate: Bearer (RFC 6750 3)" "^Bearer" "$(hdr a1.out WWW-Authenticate)"
 no_patient_data "  ... no patient data in the body" a1.out
-# shellcheck disable=SC2046
-code=$(http a2.out $(from) -H "Accept: $dicom_accept" "$base/studies/$st1")
+next_source
+code=$(http a2.out "${via[@]}" -H "Accept: $dicom_accept" "$base/studies/$st1")
 expect "GET /studies/{study} (WADO-RS) without credentials: 401" 401 "$code"
 no_patient_data "  ... no patient data in the body" a2.out
-# shellcheck disable=SC2046
-expect "WADO-URI without credentials: 401" 401 "$(http a3.out $(from) "$wado_uri&contentType=application/dicom")"
-# shellcheck disable=SC2046
-expect "STOW-RS without credentials: 401" 401 "$(http a4.out $(from) -X POST -H "Content-Type: $stow_type" --data-binary @stow1.json.body "$base/studies")"
-# shellcheck disable=SC2046
-expect "a made-up bst_ token: 401" 401 "$(http a5.out $(from) -H "Authorization: Bearer bst_0123456789ab_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "$base/studies")"
+next_source
+expect "WADO-URI without credentials: 401" 401 "$(http a3.out "${via[@]}" "$wado_uri&contentType=application/dicom")"
+next_source
+expect "STOW-RS without credentials: 401" 401 "$(http a4.out "${via[@]}" -X POST -H "Content-Type: $stow_type" --data-binary @stow1.json.body "$base/studies")"
+next_source
+expect "a made-up bst_ token: 401" 401 "$(http a5.out "${via[@]}" -H "Authorization: Bearer bst_0123456789ab_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "$base/studies")"
 check "  ... WWW-Authenticate: Bearer with error=\"invalid_token\" (RFC 6750 3.1)" '^Bearer.*error="?invalid_token' "$(hdr a5.out WWW-Authenticate)"
-# shellcheck disable=SC2046
-expect "a token with one character changed: 401" 401 "$(http a6.out $(from) -H "Authorization: Bearer ${viewer_tok%?}$([[ ${viewer_tok: -1} == A ]] && echo B || echo A)" "$base/studies")"
-# shellcheck disable=SC2046
-expect "Authorization: Basic (the viewer's name, a password): 401" 401 "$(http a7.out $(from) -u viewer:password "$base/studies")"
-# shellcheck disable=SC2046
-expect "Authorization: Bearer with nothing after it: 401" 401 "$(http a8.out $(from) -H "Authorization: Bearer " "$base/studies")"
+next_source
+expect "a token with one character changed: 401" 401 "$(http a6.out "${via[@]}" -H "Authorization: Bearer ${viewer_tok%?}$([[ ${viewer_tok: -1} == A ]] && echo B || echo A)" "$base/studies")"
+next_source
+expect "Authorization: Basic (the viewer's name, a password): 401" 401 "$(http a7.out "${via[@]}" -u viewer:password "$base/studies")"
+next_source
+expect "Authorization: Bearer with nothing after it: 401" 401 "$(http a8.out "${via[@]}" -H "Authorization: Bearer " "$base/studies")"
 
 now=$(date +%s)
 claims() {  # claims [JSON-MEMBERS-TO-OVERRIDE]: a viewer's JWT claims, valid for 10 minutes
@@ -875,8 +891,9 @@ for k, v in json.loads(sys.argv[2]).items():
 print(json.dumps(c, separators=(",", ":")))' "$now" "${1:-"{}"}"
 }
 jwt() {  # jwt ALG KEY CLAIMS [HEADER]: a compact JWS signed with openssl (or not at all: none)
-  local alg=$1 key=$2 input
-  input=$(dw jwt-input "${4:-"{\"alg\":\"$alg\",\"typ\":\"JWT\"}"}" "$3")
+  local alg=$1 key=$2 input header
+  header="{\"alg\":\"$1\",\"typ\":\"JWT\"}"
+  input=$(dw jwt-input "${4:-$header}" "$3")
   case $alg in
     EdDSA) printf '%s' "$input" >jws.in && openssl pkeyutl -sign -rawin -inkey "$key" -in jws.in -out jws.sig 2>/dev/null ;;
     RS256) printf '%s' "$input" | openssl dgst -sha256 -sign "$key" -out jws.sig 2>/dev/null ;;
@@ -895,8 +912,8 @@ expect "  ... a viewer's JWT cannot STOW: 403" 403 \
   "$(http j3.json -H "$(bearer "$good_ed")" -X POST -H "Content-Type: $stow_type" --data-binary @stow1.json.body "$base/studies")"
 jwt_refused() {  # jwt_refused NAME TOKEN
   local code
-  # shellcheck disable=SC2046
-  code=$(http jr.out $(from) -H "$(bearer "$2")" "$base/studies")
+  next_source
+  code=$(http jr.out "${via[@]}" -H "$(bearer "$2")" "$base/studies")
   expect "$1: 401" 401 "$code"
   no_patient_data "  ... no patient data" jr.out
 }
@@ -916,9 +933,9 @@ jwt_refused "a JWT with an RS256 header and the EdDSA signature" "$(dw jwt-input
 expect "the victim's token works" 200 "$(http v1.json -H "$(bearer "$victim_tok")" "$base/studies")"
 check_rc "bastion token revoke $victim_id (server running)" "$bastion" token revoke --dir "$dir" "$victim_id"
 code=""
+next_source
 for _ in $(seq 50); do
-  # shellcheck disable=SC2046
-  code=$(http v2.json $(from) -H "$(bearer "$victim_tok")" "$base/studies")
+  code=$(http v2.json "${via[@]}" -H "$(bearer "$victim_tok")" "$base/studies")
   [[ $code == 401 ]] && break
   sleep 0.1
 done
@@ -930,10 +947,10 @@ login() {  # login OUT USER PASSWORD [CURL-ARGS...]: POST /api/login; prints the
   shift 3
   http "$out" "$@" -X POST -H "Content-Type: application/json" --data-binary "$body" "https://127.0.0.1:$hport/api/login"
 }
-# shellcheck disable=SC2046
-expect "POST /api/login with a wrong password: 401" 401 "$(login l1.json locky wrong-password $(from))"
-# shellcheck disable=SC2046
-expect "POST /api/login of an unknown user: 401" 401 "$(login l2.json nobody-here wrong-password $(from))"
+next_source
+expect "POST /api/login with a wrong password: 401" 401 "$(login l1.json locky wrong-password "${via[@]}")"
+next_source
+expect "POST /api/login of an unknown user: 401" 401 "$(login l2.json nobody-here wrong-password "${via[@]}")"
 expect "  ... the same answer as a wrong password (no user enumeration)" "$(cat l1.json)" "$(cat l2.json)"
 expect "POST /api/login as admin with the password from bastion init: 200" 200 "$(login l3.json admin "$admin_password" -c cookies.txt)"
 cookie=$(grep -i '^set-cookie: *bastion_session=' l3.json.h | tr -d '\r')
@@ -989,11 +1006,8 @@ expect "  ... its bulk data: 404" 404 "$(http sc11.out "${scoped[@]}" -H "Accept
 expect "  ... WADO-URI of it: 404" 404 "$(http sc12.out "${scoped[@]}" "https://127.0.0.1:$hport/wado?requestType=WADO&studyUID=$st2&seriesUID=$se2&objectUID=$sop2&contentType=application/dicom")"
 expect "  ... the labelled study: metadata 200" 200 "$(http sc13.out "${scoped[@]}" -H 'Accept: application/dicom+json' "$base/studies/$st1/metadata")"
 
-if [[ -n ${st4:-} ]]; then
-  victim_study=$st4
-else
-  victim_study=$st3
-fi
+victim_study=$st3   # the study Orthanc stowed, if it is there
+[[ -n ${st4:-} && $(qido d0.json "/studies?StudyInstanceUID=$st4" >/dev/null; dw count d0.json) == 1 ]] && victim_study=$st4
 expect "the admin's DELETE by session cookie without X-CSRF-Token: 403" 403 "$(http d1.out -b cookies.txt -X DELETE "$base/studies/$victim_study")"
 expect "  ... with a wrong X-CSRF-Token: 403" 403 "$(http d2.out -b cookies.txt -H "X-CSRF-Token: ${csrf}x" -X DELETE "$base/studies/$victim_study")"
 expect "  ... the study is still there" 200 "$(http d3.out "${viewer[@]}" -H 'Accept: application/dicom+json' "$base/studies/$victim_study/metadata")"
@@ -1003,47 +1017,50 @@ expect "  ... and absent from QIDO-RS" 0 "$(qido d6.json "/studies?StudyInstance
 check "an admin token's DELETE of an unknown study: 404" "^404\$" "$(http d7.out "${admin[@]}" -X DELETE "$base/studies/1.2.3.4.5.6")"
 took "check 6" "$t"
 
-# --- 5b. lockout (after the rest: it locks out 127.0.0.99 for 15 minutes) ------------------
+# --- 5b. lockout (after the rest: it locks out 127.0.0.250 for 15 minutes) ------------------
 echo "== 5b. lockout"
 t=$SECONDS
 codes=""
 for _ in 1 2 3 4 5 6; do
-  codes+="$(login lk.json locky wrong-password --interface 127.0.0.99) "
+  codes+="$(login lk.json locky wrong-password --interface 127.0.0.250) "
 done
 check "6 wrong passwords from one address: 401s, then 429 or 401 (locked)" "^401 401 401 .*(429|401) \$" "$codes"
-code=$(login lk2.json locky "$user_password" --interface 127.0.0.99)
+code=$(login lk2.json locky "$user_password" --interface 127.0.0.250)
 check "  ... then the right password from that address is refused too (locked): 429 or 401" "^(429|401)\$" "$code"
 check_absent "  ... and no session cookie" "bastion_session" "$(cat lk2.json.h)"
-echo "  (info) the right password from another address meanwhile: $(login lk3.json locky "$user_password" --interface 127.0.0.98) (per-address lockout: 200; per-account: 401/429)"
+echo "  (info) the right password from another address meanwhile: $(login lk3.json locky "$user_password" --interface 127.0.0.251) (per-address lockout: 200; per-account: 401/429)"
 took "check 5b" "$t"
 
 # --- 7. Hostile HTTP -----------------------------------------------------------------------
-echo "== 7. hostile HTTP (each from 127.0.0.50; the server must keep serving)"
+echo "== 7. hostile HTTP (each from 127.0.0.200; the server must keep serving)"
 t=$SECONDS
-hostile=(--interface 127.0.0.50)
+hostile=(--interface 127.0.0.200)
 raw() {  # raw NAME MODE WANT-REGEX: send raw.req over TLS (MODE all|headers); check the status line
-  check "$1" "$3" "$(in_ns timeout 30 "$py" "$work/dw.py" raw 127.0.0.50 "$hport" "$ca" raw.req "$2" 2>&1)"
+  check "$1" "$3" "$(in_ns timeout 30 "$py" "$work/dw.py" raw 127.0.0.200 "$hport" "$ca" raw.req "$2" 2>&1)"
   alive
 }
 big=$(head -c 100000 /dev/zero | tr '\0' a)
-check "a 100 kB header field: 431 or 400" "^(431|400)\$" "$(http h1.out "${hostile[@]}" "${viewer[@]}" -H "X-Big: $big" "$base/studies")"
+repeated "a 100 kB header field: 431 or 400" "431|400" h1.out "${hostile[@]}" "${viewer[@]}" -H "X-Big: $big" "$base/studies"
 alive
 many=()
-for i in $(seq 500); do many+=(-H "X-Many-$i: $i"); done
-check "500 header fields: 431 or 400" "^(431|400)\$" "$(http h2.out "${hostile[@]}" "${viewer[@]}" "${many[@]}" "$base/studies")"
+for i in $(seq 2000); do many+=(-H "X-Many-$i: $i"); done
+check "2000 header fields: 431 or 400" "^(431|400)\$" "$(http h2.out "${hostile[@]}" "${viewer[@]}" "${many[@]}" "$base/studies")"
 alive
 head -c 2000000 /dev/zero | tr '\0' ' ' >bigbody.json
-expect "a 2 MB body to /api/login: 413" 413 "$(http h3.out "${hostile[@]}" -X POST -H 'Content-Type: application/json' --data-binary @bigbody.json "https://127.0.0.1:$hport/api/login")"
+repeated "a 2 MB body to /api/login: 413" 413 h3.out "${hostile[@]}" -X POST -H 'Content-Type: application/json' --data-binary @bigbody.json "https://127.0.0.1:$hport/api/login"
 alive
 auth_line="Authorization: Bearer $mod_tok"
+max_stow=$(sed -n 's/^max_stow_bytes = \([0-9]*\).*/\1/p' "$dir/bastion.toml")
+printf 'POST /dicom-web/studies HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\nContent-Type: %s\r\nContent-Length: %s\r\n\r\n' "$auth_line" "$stow_type" "$((${max_stow:-4294967296} + 1))" >raw.req
+raw "STOW-RS with Content-Length: max_stow_bytes + 1 ($((${max_stow:-4294967296} + 1))), body not sent: 413 at once" headers "^HTTP/1\.[01] 413"
 printf 'POST /dicom-web/studies HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\nContent-Type: %s\r\nContent-Length: 4294967296\r\n\r\n' "$auth_line" "$stow_type" >raw.req
-raw "STOW-RS with Content-Length: 4294967296, body not sent: 413 at once" headers "^HTTP/1\.[01] 413"
+echo "  (info) STOW-RS with Content-Length: 4294967296 (max_stow_bytes is ${max_stow:-unset}), body not sent: $(in_ns timeout 30 "$py" "$work/dw.py" raw 127.0.0.200 "$hport" "$ca" raw.req headers 2>&1)"
 printf 'POST /dicom-web/studies HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\nContent-Type: %s\r\nContent-Length: 99999999999999999999999\r\n\r\n' "$auth_line" "$stow_type" >raw.req
 raw "STOW-RS with a Content-Length beyond 64 bits: 400 or 413" headers "^HTTP/1\.[01] (400|413)"
 printf 'POST /dicom-web/studies HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\nContent-Type: %s\r\nContent-Length: 10\r\nContent-Length: 20\r\n\r\n0123456789' "$auth_line" "$stow_type" >raw.req
 raw "two different Content-Length fields: 400 (RFC 9112 6.3)" all "^HTTP/1\.[01] 400"
-code=$(http h4.out "${hostile[@]}" "${modality[@]}" -X POST -H 'Content-Type: multipart/related; type="application/dicom"' --data-binary @stow1.json.body "$base/studies")
-expect "STOW-RS multipart/related without a boundary parameter: 400" 400 "$code"
+repeated "STOW-RS multipart/related without a boundary parameter: 400" 400 h4.out \
+  "${hostile[@]}" "${modality[@]}" -X POST -H 'Content-Type: multipart/related; type="application/dicom"' --data-binary @stow1.json.body "$base/studies"
 alive
 code=$(http h5.out "${hostile[@]}" "${modality[@]}" -X POST -H 'Content-Type: multipart/related; type="application/dicom"; boundary=not-the-one' --data-binary @stow1.json.body "$base/studies")
 expect "STOW-RS whose body never has the declared boundary: 400" 400 "$code"
@@ -1052,9 +1069,9 @@ head -c -$((${#boundary} + 6)) stow1.json.body >truncated.body
 code=$(http h6.out "${hostile[@]}" "${modality[@]}" -X POST -H "Content-Type: $stow_type" --data-binary @truncated.body "$base/studies")
 expect "STOW-RS without the close delimiter: 400" 400 "$code"
 alive
-long=$(head -c 100 /dev/zero | tr '\0' b)
-code=$(http h7.out "${hostile[@]}" "${modality[@]}" -X POST -H "Content-Type: multipart/related; type=\"application/dicom\"; boundary=$long" --data-binary @stow1.json.body "$base/studies")
-expect "STOW-RS with a 100-character boundary (RFC 2046 5.1.1: at most 70): 400" 400 "$code"
+long=$(head -c 1000 /dev/zero | tr '\0' b)
+repeated "STOW-RS with a 1000-character boundary (RFC 2046 5.1.1: at most 70): 400" 400 h7.out \
+  "${hostile[@]}" "${modality[@]}" -X POST -H "Content-Type: multipart/related; type=\"application/dicom\"; boundary=$long" --data-binary @stow1.json.body "$base/studies"
 alive
 printf 'POST /dicom-web/studies HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\nContent-Type: %s\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' "$auth_line" "$stow_type" >raw.req
 raw "both Content-Length and Transfer-Encoding: chunked: 400 (RFC 9112 6.1, smuggling)" all "^HTTP/1\.[01] 400"
@@ -1073,7 +1090,7 @@ raw "HTTP/1.1 without Host: 400 (RFC 9112 3.2)" all "^HTTP/1\.[01] 400"
 printf 'GET /dicom-web/studies HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Bad: a\0b\r\n%s\r\n\r\n' "Authorization: Bearer $viewer_tok" >raw.req
 raw "a NUL byte in a header field: 400" all "^HTTP/1\.[01] 400"
 printf 'GET /dicom-web/studies HTTP/1.1\r\nHost: 127.0.0.1\r\n X-Folded: continued\r\n%s\r\n\r\n' "Authorization: Bearer $viewer_tok" >raw.req
-raw "obsolete line folding (RFC 9112 5.2): 400" all "^HTTP/1\.[01] 400"
+raw "obsolete line folding: rejected (400) or unfolded (RFC 9112 5.2)" all "^HTTP/1\.[01] (400|200)"
 $py -c 'print("{\"user\":" + "[" * 100000 + "]" * 100000 + ",\"password\":\"x\"}")' >bomb.json
 check "a JSON nesting bomb (100,000 levels) to /api/login: 400 or 413" "^(400|413)\$" \
   "$(http h8.out "${hostile[@]}" -X POST -H 'Content-Type: application/json' --data-binary @bomb.json "https://127.0.0.1:$hport/api/login")"

@@ -15,7 +15,6 @@ in_work_dir find
 port=$(free_port)
 dir=$work/pacs
 "$bastion" init --dir "$dir" --ae-title BASTION --dicom-port "$port" --http-port "$(free_port)" >/dev/null
-sed -i 's/^bind = .*/bind = "127.0.0.1"/' "$dir/bastion.toml"  # DICOM and HTTPS on loopback
 sed -i 's/^bind = .*/bind = "127.0.0.1"/' "$dir/bastion.toml"
 "$bastion" cert issue --dir "$dir" FINDSCU --out findscu >/dev/null
 "$bastion" peer add --dir "$dir" FINDSCU --host 127.0.0.1 --cert findscu.pem --role viewer >/dev/null

@@ -79,7 +79,6 @@ o_dicom=4242 o_http=8042   # Orthanc
 echo "== setup"
 dir=$work/pacs
 "$bastion" init --dir "$dir" --ae-title BASTION --dicom-port "$port" --http-port "$(free_port)" >init.log 2>&1 || { cat init.log; fail_prereq "bastion init failed"; finish; }
-sed -i 's/^bind = .*/bind = "127.0.0.1"/' "$dir/bastion.toml"  # DICOM and HTTPS on loopback
 sed -i 's/^bind = .*/bind = "127.0.0.1"/' "$dir/bastion.toml"
 sed -i "s/^# plaintext_port = 11112 .*/plaintext_port = $plain/" "$dir/bastion.toml"
 if ! grep -q '^bind = "127.0.0.1"' "$dir/bastion.toml" || ! grep -q "^plaintext_port = $plain\$" "$dir/bastion.toml"; then

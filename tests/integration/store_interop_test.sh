@@ -94,7 +94,6 @@ password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 new_archive() {
   local name=$1 port=$2 bind=$3 d=$work/$1
   "$bastion" init --dir "$d" --ae-title BASTION --dicom-port "$port" --http-port "$(free_port)" >"$d.init" 2>&1 || { cat "$d.init"; return 1; }
-  sed -i 's/^bind = .*/bind = "127.0.0.1"/' "$d/bastion.toml"  # DICOM and HTTPS on loopback
   sed -i "s/^bind = \"0.0.0.0\"/bind = \"$bind\"/" "$d/bastion.toml"
   grep -q "^bind = \"$bind\"" "$d/bastion.toml" || { echo "$d/bastion.toml: cannot set bind" >&2; return 1; }
   "$bastion" cert issue --dir "$d" MODALITY --out "$work/$name-modality" >/dev/null &&

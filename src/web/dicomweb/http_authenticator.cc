@@ -82,6 +82,9 @@ Result<Caller> HttpAuthenticator::Authenticate(const http::RequestHead& head) co
     const std::string_view token = Trim(authorization->substr(7));
     if (IsPersonalToken(token) && parts_.tokens != nullptr) {
       security::TokenFailure why = security::TokenFailure::kNone;
+      // Tokens created or revoked with the CLI count from the next request: one stat() of the
+      // token file per request is the price of a revocation that takes effect at once.
+      (void)parts_.tokens->ReloadIfChanged();
       auto info = parts_.tokens->Verify(token, std::chrono::system_clock::now(), &why);
       if (!info.ok()) {
         Audit(audit::AuditEventType::kAuthenticationFailed, audit::AuditOutcome::kMinorFailure, "",

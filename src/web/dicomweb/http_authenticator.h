@@ -58,7 +58,7 @@ class HttpAuthenticator {
  public:
   struct Parts {
     const security::UserStore* users = nullptr;
-    const security::TokenStore* tokens = nullptr;  // may be null: no tokens
+    security::TokenStore* tokens = nullptr;  // may be null: no tokens
     JwtCheck jwt;
     const security::RoleCatalog* roles = nullptr;
     SessionStore* sessions = nullptr;

@@ -160,6 +160,10 @@ void HttpSession::HeadComplete() {
   connection_->StopTimer(TimerId::kPdu);
   auto& parser = parser_->parser;
   const auto& message = parser.get();
+  if (message.version() != 10 && message.version() != 11) {
+    Refuse(Status::Malformed("only HTTP/1.0 and HTTP/1.1 are served"));
+    return;
+  }
   http::RequestHead head;
   head.method = std::string(message.method_string());
   head.target = std::string(message.target());
