@@ -414,7 +414,7 @@ std::string RenderInitialConfig(const std::string& ae_title, std::uint16_t dicom
        "max_connections_per_address = 32\n"
        "worker_threads = 8                # requests are served here\n"
        "max_header_bytes = 16384          # request line and headers (431 beyond)\n"
-       "max_stow_bytes = 4294967296       # one STOW-RS body (413 beyond)\n"
+       "max_stow_bytes = 2147483648       # one STOW-RS body (413 beyond; send more requests)\n"
        "max_stow_instances = 10000        # instances in one STOW-RS request\n"
        "max_qido_results = 1000           # QIDO-RS page size cap\n"
        "request_timeout_seconds = 30      # a request that makes no progress (408)\n"

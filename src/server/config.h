@@ -110,7 +110,7 @@ struct HttpConfig {
   std::uint32_t max_connections_per_address = 32;
   std::uint32_t worker_threads = 8;  // requests are served here, off the network threads
   std::uint32_t max_header_bytes = 16 * 1024;
-  std::uint64_t max_stow_bytes = 4ull << 30;
+  std::uint64_t max_stow_bytes = 2ull << 30;
   std::uint32_t max_stow_instances = 10000;
   std::uint32_t max_qido_results = 1000;       // QIDO-RS page size cap (limit)
   std::uint32_t request_timeout_seconds = 30;  // no progress on a request

@@ -76,6 +76,9 @@ Result<std::uint16_t> WebServer::Start() {
   context.limits.query.case_insensitive_person_names =
       config.query_retrieve.case_insensitive_person_names;
   context.limits.multipart.max_parts = http.max_stow_instances + 1;
+  // Tolerated deviation: boundaries over RFC 2046's 70 characters (Orthanc's DICOMweb plugin
+  // sends 73 when it stores into us).
+  context.limits.multipart.max_boundary_length = 200;
   parts_->service = std::make_unique<web::dicomweb::DicomWebService>(std::move(context));
 
   parts_->workers = std::make_unique<boost::asio::thread_pool>(http.worker_threads);

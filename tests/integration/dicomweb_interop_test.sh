@@ -16,9 +16,9 @@
 #     revoked token; /api/login (session cookie flags, CSRF token), wrong passwords, lockout.
 #  4. Authorization: a viewer cannot STOW or DELETE, a modality cannot read, a scoped user neither
 #     sees nor retrieves studies outside its scope (404).
-#  5. Hostile HTTP: oversized headers and bodies, a 4 GiB Content-Length, malformed multipart,
-#     chunked-encoding tricks, a JSON nesting bomb, path traversal, plaintext on the TLS port,
-#     methods not allowed; each answered 4xx, and a normal request works after each.
+#  5. Hostile HTTP: oversized headers and bodies, a Content-Length over the STOW limit, malformed
+#     multipart, chunked-encoding tricks, a JSON nesting bomb, path traversal, plaintext on the
+#     TLS port, methods not allowed; each answered 4xx, and a normal request works after each.
 # Needs root (network namespace) and the Debian packages dcmtk python3-pydicom python3-numpy curl
 # openssl iproute2, plus Orthanc's libraries (see store_interop_test.sh). Every server (bastion
 # serve, Orthanc) runs inside a private network namespace with only `lo`; every request and wait
@@ -381,6 +381,8 @@ if ! grep -q '^bind = "127.0.0.1"' <<<"$http_table" || ! grep -q "^port = $hport
   fail_prereq "$dir/bastion.toml has no [http] table with bind and port $hport: $(head -c 300 <<<"$http_table")"
   finish
 fi
+# Absolute URLs in responses (RetrieveURL, BulkDataURI) under the name clients use.
+sed -i "s|^# public_url = .*|public_url = \"https://127.0.0.1:$hport\"|" "$dir/bastion.toml"
 # Lockout quicker than the defaults (5 failures, delays of at most 0.3 s), same mechanism.
 sed -i -e 's/^lock_after_failures = .*/lock_after_failures = 5/' -e 's/^max_delay_ms = .*/max_delay_ms = 300/' "$dir/bastion.toml"
 # A JWT issuer with an Ed25519 and an RSA key; the test signs its tokens with openssl.
@@ -713,7 +715,8 @@ check "  ... a 64x64 JPEG (PS3.18 9.1.2.3: image/jpeg by default)" "^jpeg 64x64 
 expect "WADO-URI contentType=image/jpeg&rows=32&columns=32: 32x32" "jpeg 32x32 ok" \
   "$(http u3.jpg "${viewer[@]}" "$wado_uri&contentType=image/jpeg&rows=32&columns=32" >/dev/null; dw image u3.jpg.h u3.jpg | cut -d' ' -f1-3)"
 expect "WADO-URI of the multi-frame instance with frameNumber=3, contentType=image/jpeg" "jpeg 40x48 ok" \
-  "$(http u4.jpg "${viewer[@]}" "https://127.0.0.1:$hport/wado?requestType=WADO&studyUID=$st3&seriesUID=$mf_se&objectUID=$mf_sop&contentType=image/jpeg&frameNumber=3" >/dev/null; dw image u4.jpg.h u4.jpg | cut -d' ' -f1-3)"
+  "$(http u4.jpg "${viewer[@]}" "https://127.0.0.1:$hport/wado?requestType=WADO&studyUID=$st3&seriesUID=$mf_se&objectUID=$mf_sop&contentType=image/jpeg&frameNumber=3" >/dev/null
+    dw image u4.jpg.h u4.jpg | cut -d' ' -f1-3)"
 expect "WADO-URI without requestType: 400" 400 "$(http u5.out "${viewer[@]}" "https://127.0.0.1:$hport/wado?studyUID=$st1&seriesUID=$se1&objectUID=$sop1")"
 expect "WADO-URI of an unknown object: 404" 404 "$(http u6.out "${viewer[@]}" "https://127.0.0.1:$hport/wado?requestType=WADO&studyUID=$st1&seriesUID=$se1&objectUID=1.2.3.4.5.6")"
 took "check 3" "$t"
@@ -727,18 +730,9 @@ if [[ -n $orthanc ]]; then
   if [[ -n ${ORTHANC_DICOMWEB_DEB:-} ]]; then
     cp "$ORTHANC_DICOMWEB_DEB" orthanc-deb/ 2>>orthanc-deb/download.log
   else
-    fetched=$("$here/../../scripts/fetch-orthanc.sh" orthanc-dicomweb 2>>orthanc-deb/download.log)
-    if [[ $fetched != *orthanc-dicomweb_*.deb ]]; then
-      # A fetch-orthanc.sh that takes no package name: the same download, done here.
-      deps=$here/../../build/deps
-      mkdir -p "$deps"
-      fetched=$(find "$deps" -maxdepth 1 -name 'orthanc-dicomweb_*.deb' | head -1)
-      if [[ -z $fetched ]]; then
-        (cd "$deps" && timeout 300 apt-get download orthanc-dicomweb >>"$work/orthanc-deb/download.log" 2>&1)
-        fetched=$(find "$deps" -maxdepth 1 -name 'orthanc-dicomweb_*.deb' | head -1)
-      fi
-    fi
-    [[ -n $fetched ]] && cp "$fetched" orthanc-deb/ 2>>orthanc-deb/download.log
+    # The project's fetcher (downloads, never installs); its .deb is reused across runs.
+    fetched=$("$here/../../scripts/fetch-orthanc.sh" orthanc-dicomweb 2>>orthanc-deb/download.log) &&
+      cp "$fetched" orthanc-deb/ 2>>orthanc-deb/download.log
   fi
   pdeb=$(find orthanc-deb -maxdepth 1 -name 'orthanc-dicomweb_*.deb' | head -1)
   if [[ -z $pdeb ]]; then
@@ -784,7 +778,7 @@ EOF
     rest -X POST "$ourl/dicom-web/servers/bastion/qido" \
       -d "{\"Uri\": \"/studies\", \"Arguments\": {\"PatientID\": \"$pid1\"}}" >o2.json 2>&1
     check "  ... with Arguments PatientID: that study" "^1 $st1\$" \
-      "$($py -c 'import json,sys; j=json.load(open(sys.argv[1])); print(len(j), *[o["0020000D"]["Value"] if isinstance(o["0020000D"]["Value"], str) else o["0020000D"]["Value"][0] for o in j])' o2.json 2>&1)"
+      "$(n=$(dw count o2.json); echo "$n $(dw values o2.json 0020000D)")"
     rest -X POST "$ourl/dicom-web/servers/bastion/qido" -d "{\"Uri\": \"/studies/$st1/series\"}" >o3.json 2>&1
     expect "  ... {Uri: /studies/{study}/series}: 2 series" 2 "$(dw count o3.json)"
     out=$(rest -X POST "$ourl/dicom-web/servers/bastion/retrieve" -d "{\"Resources\": [{\"Study\": \"$st1\"}]}" 2>&1)
@@ -976,7 +970,8 @@ expect "a modality's frames: 403" 403 "$(http z7.out "${modality[@]}" -H "Accept
 expect "a modality's WADO-URI: 403" 403 "$(http z8.out "${modality[@]}" "$wado_uri&contentType=application/dicom")"
 expect "a modality's DELETE: 403" 403 "$(http z9.out "${modality[@]}" -X DELETE "$base/studies/$st2")"
 
-expect "the scoped user before its scope: every study" "$(http all.json "${viewer[@]}" "$base/studies" >/dev/null; dw count all.json)" "$(http sc0.json "${scoped[@]}" "$base/studies" >/dev/null; dw count sc0.json)"
+every=$(http all.json "${viewer[@]}" "$base/studies" >/dev/null; dw count all.json)
+expect "the scoped user before its scope: every study" "$every" "$(http sc0.json "${scoped[@]}" "$base/studies" >/dev/null; dw count sc0.json)"
 check_rc "bastion label add --study {study 1} research (server running)" "$bastion" label add --dir "$dir" --study "$st1" research
 check_rc "bastion user scope scoped --scope label=research" "$bastion" user scope --dir "$dir" scoped --scope label=research
 n=""
@@ -1054,7 +1049,8 @@ max_stow=$(sed -n 's/^max_stow_bytes = \([0-9]*\).*/\1/p' "$dir/bastion.toml")
 printf 'POST /dicom-web/studies HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\nContent-Type: %s\r\nContent-Length: %s\r\n\r\n' "$auth_line" "$stow_type" "$((${max_stow:-4294967296} + 1))" >raw.req
 raw "STOW-RS with Content-Length: max_stow_bytes + 1 ($((${max_stow:-4294967296} + 1))), body not sent: 413 at once" headers "^HTTP/1\.[01] 413"
 printf 'POST /dicom-web/studies HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\nContent-Type: %s\r\nContent-Length: 4294967296\r\n\r\n' "$auth_line" "$stow_type" >raw.req
-echo "  (info) STOW-RS with Content-Length: 4294967296 (max_stow_bytes is ${max_stow:-unset}), body not sent: $(in_ns timeout 30 "$py" "$work/dw.py" raw 127.0.0.200 "$hport" "$ca" raw.req headers 2>&1)"
+out=$(in_ns timeout 30 "$py" "$work/dw.py" raw 127.0.0.200 "$hport" "$ca" raw.req headers 2>&1)
+echo "  (info) STOW-RS with Content-Length: 4294967296 (max_stow_bytes is ${max_stow:-unset}), body not sent: $out"
 printf 'POST /dicom-web/studies HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\nContent-Type: %s\r\nContent-Length: 99999999999999999999999\r\n\r\n' "$auth_line" "$stow_type" >raw.req
 raw "STOW-RS with a Content-Length beyond 64 bits: 400 or 413" headers "^HTTP/1\.[01] (400|413)"
 printf 'POST /dicom-web/studies HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\nContent-Type: %s\r\nContent-Length: 10\r\nContent-Length: 20\r\n\r\n0123456789' "$auth_line" "$stow_type" >raw.req

@@ -19,10 +19,11 @@ namespace bastion::web::dicomweb {
 
 // Every limit of the HTTP services (docs/limits.md, [http] in bastion.toml).
 struct DicomWebLimits {
-  std::uint64_t max_stow_bytes = 4ull << 30;    // one STOW-RS request body
-  std::uint32_t max_stow_instances = 10'000;    // parts of one STOW-RS request
-  std::size_t max_json_body_bytes = 16 * 1024;  // login and other small JSON requests
-  std::size_t max_retrieve_instances = 65'535;  // one WADO-RS study/series retrieve
+  std::uint64_t max_stow_bytes = 2ull << 30;         // one STOW-RS request body
+  std::uint32_t max_stow_instances = 10'000;         // parts of one STOW-RS request
+  std::uint64_t max_stow_json_bytes = 256ull << 20;  // STOW-RS in DICOM JSON form, in memory
+  std::size_t max_json_body_bytes = 16 * 1024;       // login and other small JSON requests
+  std::size_t max_retrieve_instances = 65'535;       // one WADO-RS study/series retrieve
   std::size_t max_frames_per_request = 1'000;
   QidoLimits qido;
   index::QueryOptions query;

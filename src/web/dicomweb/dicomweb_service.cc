@@ -59,6 +59,11 @@ http::Dispatch Login(const DicomWebContext& context, const http::RequestHead& he
   if (!media || media->substr(0, 16) != "application/json") {
     return Answer(JsonError(415, "POST /api/login takes application/json"));
   }
+  if (head.content_length && *head.content_length > context.limits.max_json_body_bytes) {
+    return Answer(JsonError(413, "a login request is at most " +
+                                     std::to_string(context.limits.max_json_body_bytes) +
+                                     " bytes"));
+  }
   const std::string address = head.remote_address;
   const HttpAuthenticator* auth = context.auth;
   http::Dispatch dispatch;
@@ -110,11 +115,19 @@ http::Response JsonError(unsigned http_status, const std::string& message) {
   return response;
 }
 
+http::Response MethodNotAllowed(std::string_view allow, const std::string& message) {
+  http::Response response = JsonError(405, message);
+  response.headers.emplace_back("allow", std::string(allow));
+  return response;
+}
+
 http::Response JsonError(const Status& status) {
   return JsonError(http::HttpStatusFor(status), status.message());
 }
 
-http::Response DicomWebService::ErrorResponse(const Status& status) { return JsonError(status); }
+http::Response DicomWebService::ErrorResponse(const Status& status, unsigned http_status) {
+  return http_status != 0 ? JsonError(http_status, status.message()) : JsonError(status);
+}
 
 index::QueryLevel ResourceUids::level() const {
   if (!instance.empty()) return index::QueryLevel::kImage;
@@ -193,7 +206,7 @@ http::Dispatch DicomWebService::Route(const http::RequestHead& head, const http:
   if (s.empty()) return Answer(JsonError(404, "nothing here: DICOMweb is under /dicom-web/"));
 
   if (s[0] == "api" && s.size() == 2 && s[1] == "login") {
-    if (method != "POST") return Answer(JsonError(405, "use POST to log in"));
+    if (method != "POST") return Answer(MethodNotAllowed("POST", "use POST to log in"));
     return Login(context_, head);
   }
   if (s[0] != "dicom-web" && s[0] != "wado" && s[0] != "api") {
@@ -203,6 +216,12 @@ http::Dispatch DicomWebService::Route(const http::RequestHead& head, const http:
   auto caller = context_.auth->Authenticate(head);
   if (!caller.ok()) {
     http::Response response = JsonError(caller.status());
+    if (http::FindHeader(head.headers, "authorization")) {
+      // RFC 6750 3.1: a credential was presented and refused.
+      for (auto& [name, value] : response.headers) {
+        if (name == "www-authenticate") value = "Bearer realm=\"bastion\", error=\"invalid_token\"";
+      }
+    }
     // A request with a body the caller may not send is answered without reading it.
     return Answer(std::move(response));
   }
@@ -241,7 +260,7 @@ http::Dispatch DicomWebService::Route(const http::RequestHead& head, const http:
 
   if (s[0] == "wado") {
     if (s.size() != 1) return Answer(JsonError(404, "WADO-URI is at /wado"));
-    if (!read) return Answer(JsonError(405, "WADO-URI takes GET"));
+    if (!read) return Answer(MethodNotAllowed("GET, HEAD", "WADO-URI takes GET"));
     if (auto refused = require(Permission::kRetrieve)) return std::move(*refused);
     return Answer(RetrieveWadoUri(call));
   }
@@ -250,7 +269,7 @@ http::Dispatch DicomWebService::Route(const http::RequestHead& head, const http:
   const std::size_t n = s.size();
   if (n == 1) return Answer(JsonError(404, "DICOMweb resources are /studies, /series, /instances"));
   if (n == 2 && (s[1] == "series" || s[1] == "instances")) {
-    if (!read) return Answer(JsonError(405, "QIDO-RS takes GET"));
+    if (!read) return Answer(MethodNotAllowed("GET, HEAD", "QIDO-RS takes GET"));
     if (auto refused = require(Permission::kQuery)) return std::move(*refused);
     return Answer(SearchResource(
         call, s[1] == "series" ? QidoResource::kAllSeries : QidoResource::kAllInstances, {}));
@@ -261,7 +280,9 @@ http::Dispatch DicomWebService::Route(const http::RequestHead& head, const http:
       if (auto refused = require(Permission::kStore)) return std::move(*refused);
       return StoreInstances(call, "");
     }
-    if (!read) return Answer(JsonError(405, "use GET (QIDO-RS) or POST (STOW-RS) on /studies"));
+    if (!read)
+      return Answer(
+          MethodNotAllowed("GET, HEAD, POST", "use GET (QIDO-RS) or POST (STOW-RS) on /studies"));
     if (auto refused = require(Permission::kQuery)) return std::move(*refused);
     return Answer(SearchResource(call, QidoResource::kAllStudies, {}));
   }
@@ -282,17 +303,22 @@ http::Dispatch DicomWebService::Route(const http::RequestHead& head, const http:
 
   if (method == "POST") {
     if (!tail.empty() || !uids.series.empty()) {
-      return Answer(JsonError(405, "STOW-RS takes POST on /studies or /studies/{study}"));
+      return Answer(MethodNotAllowed("GET, HEAD, DELETE",
+                                     "STOW-RS takes POST on /studies or /studies/{study}"));
     }
     if (auto refused = require(Permission::kStore)) return std::move(*refused);
     return StoreInstances(call, uids.study);
   }
   if (method == "DELETE") {
-    if (!tail.empty()) return Answer(JsonError(405, "DELETE takes a study, series or instance"));
+    if (!tail.empty())
+      return Answer(MethodNotAllowed("GET, HEAD", "DELETE takes a study, series or instance"));
     if (auto refused = require(Permission::kDelete)) return std::move(*refused);
     return Answer(DeleteResource(call, uids));
   }
-  if (!read) return Answer(JsonError(405, "method not allowed on this resource"));
+  if (!read)
+    return Answer(
+        MethodNotAllowed(uids.series.empty() ? "GET, HEAD, POST, DELETE" : "GET, HEAD, DELETE",
+                         "method not allowed on this resource"));
 
   if (tail.size() == 1 && (tail[0] == "series" || tail[0] == "instances")) {
     if (auto refused = require(Permission::kQuery)) return std::move(*refused);

@@ -26,7 +26,7 @@ class DicomWebService final : public http::Handler {
   explicit DicomWebService(DicomWebContext context) : context_(std::move(context)) {}
 
   http::Dispatch Begin(const http::RequestHead& head) override;
-  http::Response ErrorResponse(const Status& status) override;
+  http::Response ErrorResponse(const Status& status, unsigned http_status = 0) override;
 
   const DicomWebContext& context() const { return context_; }
 
@@ -39,5 +39,7 @@ class DicomWebService final : public http::Handler {
 // The JSON error response every service uses.
 http::Response JsonError(const Status& status);
 http::Response JsonError(unsigned http_status, const std::string& message);
+// 405 with the Allow header RFC 9110 15.5.6 requires.
+http::Response MethodNotAllowed(std::string_view allow, const std::string& message);
 
 }  // namespace bastion::web::dicomweb

@@ -3,10 +3,18 @@
 // quota rules). Each part is a Part 10 file: its head is held until the file meta and the
 // data set's identifying attributes have been read (bounded), then the data set streams into
 // an Ingest as it arrives. The response lists every instance's outcome (PS3.18 10.5.3).
+//
+// The other form (PS3.18 10.5.1.2.2): multipart/related; type="application/dicom+json", with
+// metadata parts (a DICOM JSON array) and bulk data parts named by Content-Location. A
+// BulkDataURI is resolved only against the parts of the same request, never fetched. The parts
+// are held in memory up to max_stow_json_bytes, then each instance is encoded in Explicit VR
+// Little Endian and ingested like any other.
 #include <nlohmann/json.hpp>
 
 #include "base/byte_source.h"
+#include "dicom/json_model.h"
 #include "dicom/reader.h"
+#include "dicom/writer.h"
 #include "net/dimse/command.h"
 #include "web/dicomweb/dicomweb_service.h"
 #include "web/dicomweb/services.h"
@@ -44,8 +52,9 @@ json Url(const std::string& url) { return {{"vr", "UR"}, {"Value", {url}}}; }
 
 class StowConsumer final : public http::BodyConsumer, public http::MultipartReader::Events {
  public:
-  StowConsumer(const Call& call, std::string boundary, std::string study_uid)
-      : context_(call.context),
+  StowConsumer(const Call& call, std::string boundary, std::string study_uid, bool json_form)
+      : json_form_(json_form),
+        context_(call.context),
         user_(call.caller.identity.user),
         address_(call.caller.address),
         target_(call.head.target),
@@ -63,6 +72,7 @@ class StowConsumer final : public http::BodyConsumer, public http::MultipartRead
 
   http::Response Finish() override {
     if (Status done = reader_.Finish(); !done.ok()) return JsonError(done);
+    if (json_form_) StoreJsonInstances();
     if (stored_.empty() && failed_.empty()) {
       return JsonError(400, "the STOW-RS body holds no instance");
     }
@@ -86,6 +96,12 @@ class StowConsumer final : public http::BodyConsumer, public http::MultipartRead
     }
     part_ = Part{};
     auto type = headers.Get("content-type");
+    if (json_form_) {
+      held_.push_back({std::string(type.value_or("application/octet-stream")),
+                       std::string(headers.Get("content-location").value_or("")),
+                       {}});
+      return Status::Ok();
+    }
     if (type) {
       auto media = http::ParseMediaType(*type);
       if (!media.ok() || media->Essence() != "application/dicom") {
@@ -97,6 +113,16 @@ class StowConsumer final : public http::BodyConsumer, public http::MultipartRead
   }
 
   Status OnPartData(std::span<const std::uint8_t> data) override {
+    if (json_form_) {
+      held_bytes_ += data.size();
+      if (held_bytes_ > context_.limits.max_stow_json_bytes) {
+        return Status::LimitExceeded("a STOW-RS request in DICOM JSON form holds at most " +
+                                     std::to_string(context_.limits.max_stow_json_bytes) +
+                                     " bytes (send application/dicom parts instead)");
+      }
+      held_.back().bytes.insert(held_.back().bytes.end(), data.begin(), data.end());
+      return Status::Ok();
+    }
     if (!part_.failure.ok()) return Status::Ok();  // the rest of a failed part is dropped
     if (part_.ingest) {
       WriteToIngest(data);
@@ -108,15 +134,34 @@ class StowConsumer final : public http::BodyConsumer, public http::MultipartRead
   }
 
   Status OnPartEnd() override {
+    if (json_form_) return Status::Ok();
     if (part_.failure.ok() && !part_.ingest) StartIngest(true);
     if (!part_.failure.ok()) {
       Fail(part_.failure);
       return Status::Ok();
     }
-    auto result = part_.ingest->Finish();
+    Record(part_.ingest->Finish());
+    return Status::Ok();
+  }
+
+ private:
+  struct Part {
+    std::vector<std::uint8_t> head;  // bytes held until the head is parsed
+    std::size_t next_attempt = kFirstHeadAttempt;
+    std::unique_ptr<archive::Ingest> ingest;
+    std::string sop_class_uid, sop_instance_uid;
+    Status failure;
+  };
+  struct HeldPart {  // the DICOM JSON form
+    std::string content_type;
+    std::string content_location;
+    std::vector<std::uint8_t> bytes;
+  };
+
+  void Record(Result<archive::IngestResult> result) {
     if (!result.ok()) {
       Fail(result.status());
-      return Status::Ok();
+      return;
     }
     const auto& record = result->record;
     json item = {
@@ -133,17 +178,95 @@ class StowConsumer final : public http::BodyConsumer, public http::MultipartRead
     stored_.push_back(std::move(item));
     audit::AddParticipant(studies_, record.study.study_instance_uid);
     audit::AddParticipant(patients_, record.patient.patient_id);
+  }
+
+  // Replaces every BulkDataURI of `dataset` (and its items) with the bytes of the part whose
+  // Content-Location it names.
+  Status ResolveBulkData(dicom::DataSet& dataset) const {
+    for (dicom::Element& e : dataset.mutable_elements()) {
+      for (dicom::DataSet& item : e.items) BASTION_RETURN_IF_ERROR(ResolveBulkData(item));
+      if (e.bulk_data_uri.empty()) continue;
+      const HeldPart* found = nullptr;
+      for (const HeldPart& p : held_) {
+        if (!p.content_location.empty() && p.content_location == e.bulk_data_uri) found = &p;
+      }
+      if (found == nullptr) {
+        return Status::Malformed("BulkDataURI " + e.bulk_data_uri.substr(0, 200) +
+                                 " names no part of this request (Bastion never fetches one)");
+      }
+      auto media = http::ParseMediaType(found->content_type);
+      if (!media.ok() || media->Essence() != "application/octet-stream") {
+        return Status::Unsupported("bulk data of type " + found->content_type.substr(0, 100) +
+                                   " (only application/octet-stream, uncompressed)");
+      }
+      e.value = dicom::ValueBytes(found->bytes);
+      e.bulk_data_uri.clear();
+    }
     return Status::Ok();
   }
 
- private:
-  struct Part {
-    std::vector<std::uint8_t> head;  // bytes held until the head is parsed
-    std::size_t next_attempt = kFirstHeadAttempt;
-    std::unique_ptr<archive::Ingest> ingest;
-    std::string sop_class_uid, sop_instance_uid;
-    Status failure;
-  };
+  void StoreJsonInstances() {
+    for (const HeldPart& part : held_) {
+      auto media = http::ParseMediaType(part.content_type);
+      if (!media.ok() || (media->Essence() != "application/dicom+json" &&
+                          media->Essence() != "application/json")) {
+        continue;  // bulk data, used through its Content-Location
+      }
+      bool too_deep = false;
+      auto limit = [&too_deep](int depth, json::parse_event_t, json&) {
+        if (depth > 2 * static_cast<int>(dicom::JsonLimits{}.max_depth) + 8) too_deep = true;
+        return !too_deep;
+      };
+      const std::string_view text(reinterpret_cast<const char*>(part.bytes.data()),
+                                  part.bytes.size());
+      json metadata = json::parse(text, limit, false);
+      if (too_deep || metadata.is_discarded() || !metadata.is_array()) {
+        part_ = Part{};
+        Fail(Status::Malformed("a metadata part is not a DICOM JSON array"));
+        continue;
+      }
+      for (const json& object : metadata) {
+        part_ = Part{};
+        auto dataset = dicom::DecodeJson(object.dump());
+        if (!dataset.ok()) {
+          Fail(dataset.status());
+          continue;
+        }
+        part_.sop_class_uid = dataset->GetString({0x0008, 0x0016}).value_or("");
+        part_.sop_instance_uid = dataset->GetString({0x0008, 0x0018}).value_or("");
+        if (Status resolved = ResolveBulkData(*dataset); !resolved.ok()) {
+          Fail(resolved);
+          continue;
+        }
+        if (!study_uid_.empty() && dataset->GetString({0x0020, 0x000D}) != study_uid_) {
+          Fail(Status::Malformed("the instance does not belong to the study of the request path"));
+          continue;
+        }
+        const dicom::TransferSyntax& ts = dicom::ExplicitVrLittleEndian();
+        auto bytes = dicom::EncodeDataSet(*dataset, ts, ts);
+        if (!bytes.ok()) {
+          Fail(bytes.status());
+          continue;
+        }
+        archive::IncomingInstance incoming;
+        incoming.sop_class_uid = part_.sop_class_uid;
+        incoming.sop_instance_uid = part_.sop_instance_uid;
+        incoming.transfer_syntax_uid = std::string(dicom::transfer_syntax::kExplicitVrLittleEndian);
+        incoming.source_user = user_;
+        incoming.peer_address = address_;
+        auto ingest = context_.archive->Begin(incoming);
+        if (!ingest.ok()) {
+          Fail(ingest.status());
+          continue;
+        }
+        if (Status written = (*ingest)->Write(*bytes); !written.ok()) {
+          Fail(written);
+          continue;
+        }
+        Record((*ingest)->Finish());
+      }
+    }
+  }
 
   void StartIngest(bool part_complete) {
     auto source = std::make_shared<OwnedBytes>(part_.head);
@@ -231,6 +354,9 @@ class StowConsumer final : public http::BodyConsumer, public http::MultipartRead
     context_.audit->Emit(event);
   }
 
+  const bool json_form_;
+  std::vector<HeldPart> held_;
+  std::uint64_t held_bytes_ = 0;
   const DicomWebContext& context_;
   const std::string user_;
   const std::string address_;
@@ -260,10 +386,13 @@ http::Dispatch StoreInstances(const Call& call, std::string_view study_uid) {
     dispatch.response = JsonError(400, "Content-Type: " + media.status().message());
     return dispatch;
   }
+  const auto type = media->Parameter("type");
+  const bool json_form = type && (*type == "application/dicom+json" || *type == "application/json");
   if (media->Essence() != "multipart/related" ||
-      (media->Parameter("type") && *media->Parameter("type") != "application/dicom")) {
-    dispatch.response =
-        JsonError(415, "STOW-RS takes multipart/related; type=\"application/dicom\"");
+      (type && *type != "application/dicom" && !json_form)) {
+    dispatch.response = JsonError(415,
+                                  "STOW-RS takes multipart/related; type=\"application/dicom\" "
+                                  "(or type=\"application/dicom+json\" with bulk data parts)");
     return dispatch;
   }
   if (call.head.content_length && *call.head.content_length > call.context.limits.max_stow_bytes) {
@@ -272,13 +401,13 @@ http::Dispatch StoreInstances(const Call& call, std::string_view study_uid) {
                            std::to_string(call.context.limits.max_stow_bytes) + " bytes");
     return dispatch;
   }
-  auto boundary = http::BoundaryOf(*media);
+  auto boundary = http::BoundaryOf(*media, call.context.limits.multipart.max_boundary_length);
   if (!boundary.ok()) {
     dispatch.response = JsonError(400, "Content-Type: " + boundary.status().message());
     return dispatch;
   }
   dispatch.consumer =
-      std::make_unique<StowConsumer>(call, *std::move(boundary), std::string(study_uid));
+      std::make_unique<StowConsumer>(call, *std::move(boundary), std::string(study_uid), json_form);
   return dispatch;
 }
 

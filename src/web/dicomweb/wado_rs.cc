@@ -1,5 +1,6 @@
 // WADO-RS (PS3.18 10.4) and WADO-URI (PS3.18 9): instances, metadata, frames, bulk data,
 // rendered and thumbnail images, each in the caller's scope and audited.
+#include <cctype>
 #include <charconv>
 
 #include "archive/instance_metadata.h"
@@ -213,11 +214,26 @@ Result<render::RenderOptions> RenderingParameters(const http::Target& target, bo
   render::RenderOptions options = thumbnail ? render::ThumbnailOptions() : render::RenderOptions{};
   for (const auto& [key, value] : target.query) {
     if (key == "window") {
-      BASTION_ASSIGN_OR_RETURN(auto w, ParseNumbers(value, "window"));
-      if (w.size() < 2) return Status::Malformed("window takes center,width[,function]");
+      // center,width[,function]: LINEAR, LINEAR_EXACT or SIGMOID (PS3.18 8.3.5.1.3).
+      std::string_view numbers = value;
+      std::string function;
+      if (auto second = value.find(',', value.find(',') + 1); second != std::string::npos) {
+        numbers = std::string_view(value).substr(0, second);
+        function = value.substr(second + 1);
+        for (char& c : function) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      }
+      BASTION_ASSIGN_OR_RETURN(auto w, ParseNumbers(numbers, "window"));
+      if (w.size() != 2) return Status::Malformed("window takes center,width[,function]");
       if (!(w[1] >= 1)) return Status::Malformed("the window width must be at least 1");
       options.window_center = w[0];
       options.window_width = w[1];
+      if (function == "LINEAR_EXACT") {
+        options.window_function = render::VoiLutFunction::kLinearExact;
+      } else if (function == "SIGMOID") {
+        options.window_function = render::VoiLutFunction::kSigmoid;
+      } else if (!function.empty() && function != "LINEAR") {
+        return Status::Malformed("the window function is LINEAR, LINEAR_EXACT or SIGMOID");
+      }
     } else if (key == "viewport") {
       BASTION_ASSIGN_OR_RETURN(auto v, ParseNumbers(value, "viewport"));
       if (v.size() != 2) return Status::Malformed("viewport takes width,height");
@@ -565,11 +581,11 @@ http::Response RetrieveWadoUri(const Call& call) {
   options.format = content_type == "image/png" ? render::RenderOptions::Format::kPng
                                                : render::RenderOptions::Format::kJpeg;
   std::uint32_t frame = 1;
-  for (const auto& [key, value] : call.target.query) {
-    auto number = [&](std::string_view what) { return ParseNumber(value, what); };
+  for (const auto& parameter : call.target.query) {
+    const std::string& key = parameter.first;
     if (key == "windowCenter" || key == "windowWidth" || key == "rows" || key == "columns" ||
         key == "frameNumber" || key == "imageQuality") {
-      auto v = number(key);
+      auto v = ParseNumber(parameter.second, key);
       if (!v.ok()) return JsonError(v.status());
       if (key == "windowCenter") options.window_center = *v;
       if (key == "windowWidth") options.window_width = *v;

@@ -82,8 +82,9 @@ class Handler {
   // Called on a worker thread once the head is complete.
   virtual Dispatch Begin(const RequestHead& head) = 0;
   // The answer to a request the session refused itself (parse errors, limits) or whose
-  // consumer failed, in the handler's format (e.g. DICOM JSON or problem details).
-  virtual Response ErrorResponse(const Status& status) = 0;
+  // consumer failed, in the handler's format (e.g. JSON). `http_status`, when not 0, is the
+  // status to answer with instead of HttpStatusFor(status) (431, 408).
+  virtual Response ErrorResponse(const Status& status, unsigned http_status = 0) = 0;
 };
 
 // The HTTP status for an error (the one table of docs/architecture.md, HTTP column).

@@ -12,7 +12,9 @@ namespace bastion::web::http {
 
 namespace {
 
-constexpr std::size_t kMaxBoundaryLength = 70;
+// RFC 2046 5.1.1 allows 70 characters; MultipartLimits::max_boundary_length may tolerate more,
+// up to this (the delimiter search table holds shifts in a byte).
+constexpr std::size_t kLongestToleratedBoundary = 200;
 
 // RFC 2046 5.1.1: bcharsnospace := DIGIT / ALPHA / "'" / "(" / ")" / "+" / "_" / "," / "-" /
 // "." / "/" / ":" / "=" / "?"; bchars := bcharsnospace / " ".
@@ -46,10 +48,12 @@ void AppendWithoutControls(std::string& out, std::string_view text) {
 
 }  // namespace
 
-Status ValidateBoundary(std::string_view boundary) {
+Status ValidateBoundary(std::string_view boundary, std::size_t max_length) {
   if (boundary.empty()) return Status::Malformed("empty multipart boundary");
-  if (boundary.size() > kMaxBoundaryLength) {
-    return Status::Malformed("multipart boundary longer than 70 characters");
+  max_length = std::min(max_length, kLongestToleratedBoundary);
+  if (boundary.size() > max_length) {
+    return Status::Malformed("multipart boundary longer than " + std::to_string(max_length) +
+                             " characters");
   }
   for (char c : boundary) {
     if (!IsBchar(c)) return Status::Malformed("invalid character in multipart boundary");
@@ -58,10 +62,10 @@ Status ValidateBoundary(std::string_view boundary) {
   return Status::Ok();
 }
 
-Result<std::string> BoundaryOf(const MediaType& media_type) {
+Result<std::string> BoundaryOf(const MediaType& media_type, std::size_t max_length) {
   std::optional<std::string_view> boundary = media_type.Parameter("boundary");
   if (!boundary) return Status::Malformed("multipart media type without a boundary parameter");
-  BASTION_RETURN_IF_ERROR(ValidateBoundary(*boundary));
+  BASTION_RETURN_IF_ERROR(ValidateBoundary(*boundary, max_length));
   return std::string(*boundary);
 }
 
@@ -76,7 +80,7 @@ std::optional<std::string_view> PartHeaders::Get(std::string_view name) const {
 
 MultipartReader::MultipartReader(std::string boundary, MultipartLimits limits, Events& events)
     : limits_(limits), events_(events) {
-  error_ = ValidateBoundary(boundary);
+  error_ = ValidateBoundary(boundary, limits.max_boundary_length);
   if (!error_.ok()) return;
   delimiter_ = "\r\n--" + boundary;
   // Horspool: the shift for the byte under the window's last position is its distance from the

@@ -51,11 +51,11 @@ namespace bastion::web::http {
 
 // RFC 2046 5.1.1: 1 to 70 characters from bchars (DIGIT / ALPHA / "'()+_,-./:=?" / space), not
 // ending in a space.
-Status ValidateBoundary(std::string_view boundary);
+Status ValidateBoundary(std::string_view boundary, std::size_t max_length = 70);
 
 // The validated `boundary` parameter of a multipart media type; kMalformed if absent or invalid.
 // Checking the media type itself (multipart/related, its `type`) is the caller's business.
-Result<std::string> BoundaryOf(const MediaType& media_type);
+Result<std::string> BoundaryOf(const MediaType& media_type, std::size_t max_length = 70);
 
 struct MultipartLimits {
   std::size_t max_parts = 10000;
@@ -63,6 +63,9 @@ struct MultipartLimits {
   std::size_t max_headers_per_part = 32;
   std::uint64_t max_part_bytes = 4ull << 30;   // data bytes of one part
   std::size_t max_preamble_bytes = 64 * 1024;  // preamble and epilogue together
+  // RFC 2046 5.1.1: at most 70 characters. Tolerated deviation up to 200, for senders that
+  // exceed it (Orthanc's DICOMweb plugin sends 73); pass the same value to BoundaryOf.
+  std::size_t max_boundary_length = 70;
 };
 
 struct PartHeaders {
@@ -115,7 +118,7 @@ class MultipartReader {
   Status OnHeaderLine();
 
   std::string delimiter_;                 // CRLF "--" boundary
-  std::array<std::uint8_t, 256> skip_{};  // Horspool shifts; a delimiter is at most 74 bytes
+  std::array<std::uint8_t, 256> skip_{};  // Horspool shifts; a delimiter is at most 204 bytes
   MultipartLimits limits_;
   Events& events_;
 

@@ -15,6 +15,10 @@ using net::transport::TimerId;
 
 namespace {
 
+// After an answer to a request whose body was not read: how long and how much to discard.
+constexpr std::chrono::milliseconds kDrainTime{2000};
+constexpr std::uint64_t kMaxDrainBytes = 16ull << 20;
+
 // A Beast body that appends to a string the session drains after every parse step: the
 // parser never reserves memory from a Content-Length the caller controls (string_body does).
 struct PieceBody {
@@ -106,6 +110,14 @@ void HttpSession::NewRequest() {
 
 void HttpSession::OnData(net::transport::Connection&, std::span<const std::uint8_t> bytes) {
   if (state_ == State::kClosed) return;
+  if (state_ == State::kDraining) {
+    drained_ += bytes.size();
+    if (drained_ > kMaxDrainBytes) {
+      state_ = State::kClosed;
+      connection_->Close(true);
+    }
+    return;
+  }
   input_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   if (state_ != State::kReadingHead && state_ != State::kReadingBody) return;  // paused
   connection_->StopTimer(TimerId::kIdle);
@@ -164,6 +176,10 @@ void HttpSession::HeadComplete() {
     Refuse(Status::Malformed("only HTTP/1.0 and HTTP/1.1 are served"));
     return;
   }
+  if (message.version() == 11 && message.count(beast::http::field::host) != 1) {
+    Refuse(Status::Malformed("an HTTP/1.1 request needs exactly one Host header (RFC 9112 3.2)"));
+    return;
+  }
   http::RequestHead head;
   head.method = std::string(message.method_string());
   head.target = std::string(message.target());
@@ -197,7 +213,10 @@ void HttpSession::HeadComplete() {
       if (state_ == State::kClosed) return;
       if (!dispatch->consumer) {
         // Answered without the body: do not read what may be gigabytes; close after.
-        if (has_body && !parser_->parser.is_done()) dispatch->response.close = true;
+        if (has_body && !parser_->parser.is_done()) {
+          dispatch->response.close = true;
+          unread_body_ = true;
+        }
         StartResponse(std::move(dispatch->response));
         return;
       }
@@ -239,6 +258,7 @@ void HttpSession::DeliverBody() {
         consumer_.reset();
         http::Response response = handler_.ErrorResponse(status);
         response.close = true;
+        unread_body_ = !done;
         StartResponse(std::move(response));
         return;
       }
@@ -274,9 +294,9 @@ void HttpSession::FinishBody() {
 }
 
 void HttpSession::Refuse(const Status& status, unsigned http_status) {
-  http::Response response = handler_.ErrorResponse(status);
-  if (http_status != 0) response.status = http_status;
+  http::Response response = handler_.ErrorResponse(status, http_status);
   response.close = true;
+  unread_body_ = state_ != State::kResponding;
   connection_->PauseReading();
   StartResponse(std::move(response));
 }
@@ -343,6 +363,16 @@ void HttpSession::ResponseDone() {
   connection_->StopTimer(TimerId::kPdu);
   ++requests_;
   if (!keep_alive_ || requests_ >= limits_.max_requests_per_connection) {
+    if (unread_body_) {
+      // RFC 9112 9.6: a client still sending a body we did not read would get a reset that
+      // destroys the response it has not read yet. Discard what it sends for a bounded time
+      // and amount, so that it sees the answer, then close.
+      state_ = State::kDraining;
+      drained_ = 0;
+      connection_->StartTimer(TimerId::kPdu, kDrainTime);
+      connection_->ResumeReading();
+      return;
+    }
     state_ = State::kClosed;
     connection_->Close();
     return;
@@ -367,6 +397,11 @@ void HttpSession::OnTimer(net::transport::Connection& connection, TimerId id) {
     return;
   }
   if (id != TimerId::kPdu) return;
+  if (state_ == State::kDraining) {
+    state_ = State::kClosed;
+    connection.Close(true);
+    return;
+  }
   if (state_ == State::kReadingHead || state_ == State::kReadingBody) {
     consumer_.reset();
     Refuse(Status::Unavailable("the request timed out"), 408);

@@ -51,7 +51,14 @@ class HttpSession : public net::transport::ConnectionLogic {
   struct Parser;  // Beast's parser, in http_session.cc
 
  private:
-  enum class State : std::uint8_t { kReadingHead, kWaiting, kReadingBody, kResponding, kClosed };
+  enum class State : std::uint8_t {
+    kReadingHead,
+    kWaiting,
+    kReadingBody,
+    kResponding,
+    kDraining,  // answered without reading the body: discarding it before closing
+    kClosed
+  };
 
   void Pump();
   void NewRequest();
@@ -74,6 +81,8 @@ class HttpSession : public net::transport::ConnectionLogic {
   bool keep_alive_ = true;
   bool head_request_ = false;
   bool chunked_response_ = false;
+  bool unread_body_ = false;
+  std::uint64_t drained_ = 0;
   std::uint32_t requests_ = 0;
   std::shared_ptr<http::BodyConsumer> consumer_;
 };
