@@ -10,7 +10,8 @@ namespace bastion::web::dicomweb {
 
 http::Response DeleteResource(const Call& call, const ResourceUids& uids) {
   // Only what the caller can see can be deleted: out of scope is absent.
-  auto visible = InstancesInScope(call, uids, std::numeric_limits<std::size_t>::max() - 1);
+  constexpr std::size_t kAnyNumber = 100'000'000;  // a bound, not a limit: deletion is whole
+  auto visible = InstancesInScope(call, uids, kAnyNumber);
   if (!visible.ok()) return JsonError(visible.status());
   const index::Level level = !uids.instance.empty() ? index::Level::kInstance
                              : !uids.series.empty() ? index::Level::kSeries

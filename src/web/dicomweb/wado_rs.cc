@@ -317,6 +317,10 @@ http::Response RetrieveMetadata(const Call& call, const ResourceUids& uids) {
     return JsonError(413,
                      "more than " + std::to_string(limit) + " instances: ask series by series");
   }
+  // Stored references are path-absolute; under a public URL they become absolute URLs. Each
+  // entry is rewritten before it is appended, so the cost stays linear in the body.
+  const std::string from = "\"BulkDataURI\":\"/dicom-web/";
+  const std::string to = "\"BulkDataURI\":\"" + call.context.public_url + "/dicom-web/";
   std::string body = "[";
   std::vector<index::StoredInstance> instances;
   instances.reserve(entries->size());
@@ -333,19 +337,21 @@ http::Response RetrieveMetadata(const Call& call, const ResourceUids& uids) {
       entry.json = *std::move(json);
     }
     if (body.size() > 1) body += ',';
-    body += *entry.json;
+    if (call.context.public_url.empty()) {
+      body += *entry.json;
+    } else {
+      const std::string& json = *entry.json;
+      std::size_t at = 0;
+      for (std::size_t hit = json.find(from); hit != std::string::npos; hit = json.find(from, at)) {
+        body.append(json, at, hit - at);
+        body += to;
+        at = hit + from.size();
+      }
+      body.append(json, at, std::string::npos);
+    }
     instances.push_back(std::move(entry.instance));
   }
   body += ']';
-  if (!call.context.public_url.empty()) {
-    // Stored references are path-absolute; make them absolute URLs under the public name.
-    const std::string from = "\"BulkDataURI\":\"/dicom-web/";
-    const std::string to = "\"BulkDataURI\":\"" + call.context.public_url + "/dicom-web/";
-    for (std::size_t at = body.find(from); at != std::string::npos;
-         at = body.find(from, at + to.size())) {
-      body.replace(at, from.size(), to);
-    }
-  }
   AuditRequest(call, AuditEventType::kInstancesAccessed, AuditOutcome::kSuccess, instances,
                "WADO-RS metadata " + call.head.target);
   return http::TextResponse(200, "application/dicom+json", std::move(body));
