@@ -1,5 +1,6 @@
 #include "server/web_server.h"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include "net/transport/server.h"
@@ -19,6 +20,7 @@ struct WebServer::Parts {
   std::unique_ptr<web::dicomweb::HttpAuthenticator> auth;
   std::unique_ptr<web::dicomweb::DicomWebService> service;
   std::unique_ptr<boost::asio::thread_pool> workers;
+  std::unique_ptr<boost::asio::thread_pool> ingest;  // STOW-RS completions (fsync, index)
   std::unique_ptr<net::transport::Server> network;
 };
 
@@ -79,6 +81,12 @@ Result<std::uint16_t> WebServer::Start() {
   // Tolerated deviation: boundaries over RFC 2046's 70 characters (Orthanc's DICOMweb plugin
   // sends 73 when it stores into us).
   context.limits.multipart.max_boundary_length = 200;
+  parts_->ingest =
+      std::make_unique<boost::asio::thread_pool>(std::max(2u, config.storage.ingest_threads));
+  boost::asio::thread_pool* ingest = parts_->ingest.get();
+  context.background = [ingest](std::function<void()> task) {
+    boost::asio::post(*ingest, std::move(task));
+  };
   parts_->service = std::make_unique<web::dicomweb::DicomWebService>(std::move(context));
 
   parts_->workers = std::make_unique<boost::asio::thread_pool>(http.worker_threads);
@@ -117,6 +125,7 @@ void WebServer::Stop() {
   if (!parts_) return;
   if (parts_->network) parts_->network->Stop();
   if (parts_->workers) parts_->workers->join();
+  if (parts_->ingest) parts_->ingest->join();
   parts_.reset();
 }
 

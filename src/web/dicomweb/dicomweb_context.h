@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "archive/archive.h"
@@ -42,6 +43,9 @@ struct DicomWebContext {
   // request URL. Never taken from the Host header, which the caller controls.
   std::string public_url;
   DicomWebLimits limits;
+  // Runs work in the background (STOW-RS completes instances there while the next arrive);
+  // unset: inline.
+  std::function<void(std::function<void()>)> background;
 };
 
 }  // namespace bastion::web::dicomweb

@@ -9,6 +9,8 @@
 // BulkDataURI is resolved only against the parts of the same request, never fetched. The parts
 // are held in memory up to max_stow_json_bytes, then each instance is encoded in Explicit VR
 // Little Endian and ingested like any other.
+#include <deque>
+#include <future>
 #include <nlohmann/json.hpp>
 
 #include "base/byte_source.h"
@@ -31,6 +33,9 @@ using nlohmann::json;
 // parse within kMaxPartHead bytes fails the part.
 constexpr std::size_t kFirstHeadAttempt = 64 * 1024;
 constexpr std::size_t kMaxPartHead = 4 * 1024 * 1024;
+// Instances of one request whose completion (validation, fsync, index commit) runs in the
+// background while the next ones arrive; the oldest is waited for beyond this.
+constexpr std::size_t kMaxPendingCompletions = 4;
 
 std::uint16_t FailureReason(const Status& status) {
   switch (status.code()) {
@@ -71,7 +76,9 @@ class StowConsumer final : public http::BodyConsumer, public http::MultipartRead
   }
 
   http::Response Finish() override {
-    if (Status done = reader_.Finish(); !done.ok()) return JsonError(done);
+    const Status done = reader_.Finish();
+    while (!pending_.empty()) CollectOldest();
+    if (!done.ok()) return JsonError(done);
     if (json_form_) StoreJsonInstances();
     if (stored_.empty() && failed_.empty()) {
       return JsonError(400, "the STOW-RS body holds no instance");
@@ -140,11 +147,45 @@ class StowConsumer final : public http::BodyConsumer, public http::MultipartRead
       Fail(part_.failure);
       return Status::Ok();
     }
-    Record(part_.ingest->Finish());
+    CompleteInBackground();
     return Status::Ok();
   }
 
  private:
+  struct Pending {
+    std::future<Result<archive::IngestResult>> result;
+    std::string sop_class_uid, sop_instance_uid;
+  };
+
+  // Ingest::Finish of the current part on the background executor (the same durability: the
+  // response is built only after every completion has returned).
+  void CompleteInBackground() {
+    auto ingest = std::shared_ptr<archive::Ingest>(std::move(part_.ingest));
+    auto promise = std::make_shared<std::promise<Result<archive::IngestResult>>>();
+    pending_.push_back({promise->get_future(), part_.sop_class_uid, part_.sop_instance_uid});
+    auto complete = [ingest, promise] {
+      try {
+        promise->set_value(ingest->Finish());
+      } catch (const std::exception& e) {
+        promise->set_value(Status::Internal(std::string("storing the instance: ") + e.what()));
+      }
+    };
+    if (context_.background) {
+      context_.background(std::move(complete));
+    } else {
+      complete();
+    }
+    while (pending_.size() > kMaxPendingCompletions) CollectOldest();
+  }
+
+  void CollectOldest() {
+    Pending oldest = std::move(pending_.front());
+    pending_.pop_front();
+    part_.sop_class_uid = oldest.sop_class_uid;
+    part_.sop_instance_uid = oldest.sop_instance_uid;
+    Record(oldest.result.get());
+  }
+
   struct Part {
     std::vector<std::uint8_t> head;  // bytes held until the head is parsed
     std::size_t next_attempt = kFirstHeadAttempt;
@@ -355,6 +396,7 @@ class StowConsumer final : public http::BodyConsumer, public http::MultipartRead
   }
 
   const bool json_form_;
+  std::deque<Pending> pending_;
   std::vector<HeldPart> held_;
   std::uint64_t held_bytes_ = 0;
   const DicomWebContext& context_;
