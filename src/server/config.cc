@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
+#include <chrono>
 #include <sstream>
 
 #include "audit/syslog_exporter.h"
@@ -95,6 +97,17 @@ Status CheckPrivate(const std::string& path, const char* what, std::vector<std::
 std::string Config::Resolve(const std::string& path) const {
   if (path.empty() || path.front() == '/') return path;
   return data_dir + "/" + path;
+}
+
+security::FailureTrackerConfig FailureTrackerConfigFrom(const LockoutConfig& lockout) {
+  security::FailureTrackerConfig tracker;
+  tracker.slow_after = lockout.slow_after_failures;
+  tracker.lock_after = lockout.lock_after_failures;
+  tracker.window = std::chrono::seconds(lockout.window_seconds);
+  tracker.lockout_duration = std::chrono::seconds(lockout.lockout_seconds);
+  tracker.max_delay = std::chrono::milliseconds(lockout.max_delay_ms);
+  tracker.base_delay = std::min(tracker.base_delay, tracker.max_delay);
+  return tracker;
 }
 
 Result<Config> LoadConfig(const std::string& data_dir) {

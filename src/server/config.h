@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "security/lockout.h"
 
 namespace bastion::server {
 
@@ -150,6 +151,9 @@ struct Config {
 };
 
 inline constexpr const char* kConfigFileName = "bastion.toml";
+
+// The failure tracker settings of [lockout] (security/lockout.h), for DIMSE and HTTP alike.
+security::FailureTrackerConfig FailureTrackerConfigFrom(const LockoutConfig& lockout);
 
 // Loads DIR/bastion.toml. Unknown keys are errors (a typo must not silently weaken security).
 Result<Config> LoadConfig(const std::string& data_dir);

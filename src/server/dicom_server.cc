@@ -105,13 +105,7 @@ Result<std::vector<std::string>> DicomServer::Start() {
   std::vector<std::string> warnings;
   parts_ = std::make_unique<Parts>();
 
-  security::FailureTrackerConfig lockout;
-  lockout.slow_after = config.lockout.slow_after_failures;
-  lockout.lock_after = config.lockout.lock_after_failures;
-  lockout.window = std::chrono::seconds(config.lockout.window_seconds);
-  lockout.lockout_duration = std::chrono::seconds(config.lockout.lockout_seconds);
-  lockout.max_delay = std::chrono::milliseconds(config.lockout.max_delay_ms);
-  lockout.base_delay = std::min(lockout.base_delay, lockout.max_delay);
+  const security::FailureTrackerConfig lockout = FailureTrackerConfigFrom(config.lockout);
   BASTION_RETURN_IF_ERROR(security::ValidateFailureTrackerConfig(lockout).WithContext("[lockout]"));
   parts_->failures = std::make_unique<security::FailureTracker>(lockout);
 

@@ -43,13 +43,8 @@ Result<std::uint16_t> WebServer::Start() {
   session_limits.absolute = std::chrono::hours(http.session_max_hours);
   parts_->sessions = std::make_unique<web::dicomweb::SessionStore>(session_limits);
 
-  security::FailureTrackerConfig lockout;
-  lockout.slow_after = config.lockout.slow_after_failures;
-  lockout.lock_after = config.lockout.lock_after_failures;
-  lockout.window = std::chrono::seconds(config.lockout.window_seconds);
-  lockout.lockout_duration = std::chrono::seconds(config.lockout.lockout_seconds);
-  lockout.max_delay = std::chrono::milliseconds(config.lockout.max_delay_ms);
-  lockout.base_delay = std::min(lockout.base_delay, lockout.max_delay);
+  // The same [lockout] as DIMSE (validated there, at start), tracked apart: HTTP logins.
+  const security::FailureTrackerConfig lockout = FailureTrackerConfigFrom(config.lockout);
   parts_->address_failures = std::make_unique<security::FailureTracker>(lockout);
   parts_->account_failures = std::make_unique<security::FailureTracker>(lockout);
 
