@@ -153,6 +153,13 @@ def main():
         print()
         print(f"Median of rounds: Bastion {fmt(bs)} MB/s ({fmt(bsi)} inst/s), Orthanc {fmt(os_)} MB/s ({fmt(osi)} inst/s), "
               f"Bastion / Orthanc {ratio(bs, os_)}.")
+        cs = med(by.get(("stow", "ceiling", stow_name), []), "mb_per_s")
+        if cs:
+            print()
+            print(f"The machine's durable-write ceiling (server `ceiling`: the same files, as many writer processes, "
+                  f"one write + fsync per file, no network, no parsing, no index): {fmt(cs)} MB/s; Bastion reaches "
+                  f"{100 * bs / cs:.0f}% of it, Orthanc {100 * os_ / cs:.0f}%." if bs and os_ else
+                  f"The machine's durable-write ceiling: {fmt(cs)} MB/s.")
         print()
         for r in rows:
             if r["kind"] == "verify":

@@ -26,7 +26,9 @@
 #            (default 50) CT 512x512 instances (~526 KB each, seed T), 4 client processes, 1,000
 #            new instances per round (20 bodies), R rounds, the order alternating; instances/s and
 #            MB/s; then every stowed instance is counted on each server through QIDO-RS
-#            (NumberOfStudyRelatedInstances) and compared with what was sent.
+#            (NumberOfStudyRelatedInstances) and compared with what was sent. Each round also
+#            measures the machine's durable-write ceiling: the same files written by as many
+#            processes, one write and one fsync per file (bench/store/fsync_ceiling.py).
 # Authentication: Bastion with bearer tokens from `bastion token create` (user benchview, role
 # viewer, for reads; benchstow, role modality, for STOW), always HTTPS (TLS 1.2/1.3, its own CA);
 # Orthanc with HTTP basic auth (AuthenticationEnabled, RegisteredUsers) over plain HTTP: its own
@@ -40,8 +42,10 @@
 # --no-bastion: Orthanc alone (to validate the peer side).
 # --fresh-orthanc: load Orthanc by C-STORE even if an earlier run left its loaded store in
 #   DIR/dicomweb/orthanc-db-STUDIES (reused otherwise: same files, same Orthanc version).
-# About 15 minutes on 2 cores once the corpora exist (they are generated into DIR, default
-# /work/benchdata, in about a minute, plus 4 minutes for the 100,000-study one if it is missing).
+# 20 minutes on 2 cores once the corpora exist and Orthanc's loaded store is cached (more on a
+# loaded machine: `bastion import` of 100,000 studies and Orthanc's QIDO dominate); the corpora
+# are generated into DIR, default /work/benchdata, in about a minute, plus 4 minutes for the
+# 100,000-study one if it is missing; a first C-STORE load of Orthanc takes 4 to 15 minutes.
 # Writes bench/dicomweb/results-<date>.md and .csv (or into --out-dir); logs in
 # /tmp/bastion-dwbench-logs-<timestamp>/. Every client call is bounded by `timeout`; on exit
 # every process in the namespace is stopped and the namespace and the work folder are removed.
@@ -254,7 +258,7 @@ if [[ $NO_BASTION == 0 ]]; then
 fi
 
 # --- Results ---------------------------------------------------------------------------------
-"$PY" -c "import sys; sys.path.insert(0, '$HERE'); import dwclient; print(','.join(dwclient.COLUMNS))" >"$CSV"
+"$PY" -B -c "import sys; sys.path.insert(0, '$HERE'); import dwclient; print(','.join(dwclient.COLUMNS))" >"$CSV"
 load1() { cut -d' ' -f1 /proc/loadavg; }
 now() { date +%s.%N; }
 elapsed() { "$PY" -c "print(f'{$2 - $1:.3f}')"; }
@@ -418,6 +422,29 @@ for r in $(seq "$ROUNDS"); do
     client "stow-$srv-r$r" "${args[@]}" --label "$srv" --round "$r" stow --files "$WORK/stow-$r.list" \
       --clients "$STOW_CLIENTS" --batch "$STOW_BATCH"
   done
+  # The machine's ceiling for a durable archive, same files, same number of writers, same disk:
+  # one write and one fsync per file (bench/store/fsync_ceiling.py).
+  sync
+  load=$(load1)
+  if secs=$("$PY" "$ROOT/bench/store/fsync_ceiling.py" "$WORK/stow-$r.list" "$WORK/ceiling" "$STOW_CLIENTS" 2>>"$WORK/ceiling.log"); then
+    "$PY" - "$secs" "$r" "$STOW_CLIENTS" "$STOW_BATCH" "$load" "$WORK/stow-$r.list" >>"$CSV" <<'PYEOF'
+import os, sys
+secs, rnd, clients, batch, load1, lst = float(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+files = [l.strip() for l in open(lst) if l.strip()]
+nbytes = sum(os.path.getsize(f) for f in files)
+v = dict(kind="stow", server="ceiling", round=rnd, name=f"batch{batch}", detail="write+fsync per file",
+         clients=clients, expected=str(len(files)), matches=str(len(files)), count=str(len(files)), bad="0",
+         bytes=str(nbytes), seconds=f"{secs:.3f}", rate=f"{len(files) / secs:.1f}",
+         mb_per_s=f"{nbytes / secs / 1e6:.1f}", status="ok", load1=load1)
+cols = ["kind", "server", "round", "name", "detail", "clients", "iterations", "expected", "matches",
+        "median_ms", "p95_ms", "min_ms", "max_ms", "count", "bad", "bytes", "seconds", "rate", "mb_per_s",
+        "reconnects", "tls", "status", "load1"]
+print(",".join(v.get(c, "") for c in cols))
+PYEOF
+    echo "  stow-ceiling-r$r: $secs s for 1000 files (write+fsync, $STOW_CLIENTS writers)" >&2
+  fi
+  rm -rf "$WORK/ceiling"
+  sync
 done
 # Every stowed instance must be there: count them through QIDO-RS on each server.
 mapfile -t stowed_studies < <(cat $(seq -f "$WORK/stow-%g.studies" "$ROUNDS"))
