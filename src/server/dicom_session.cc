@@ -319,28 +319,6 @@ Status DicomSession::OnCommand(std::uint8_t context_id, dimse::Command command) 
   return Status::Ok();
 }
 
-namespace {
-// One table from archive errors to C-STORE statuses (PS3.4 Table B.2-1, PS3.7 C.4).
-std::uint16_t StoreStatus(const Status& st) {
-  switch (st.code()) {
-    case StatusCode::kOk:
-      return dimse::status::kSuccess;
-    case StatusCode::kLimitExceeded:
-      return dimse::status::kOutOfResources;
-    case StatusCode::kMalformed:
-      return dimse::status::kCannotUnderstand;
-    case StatusCode::kConflict:
-      return dimse::status::kDuplicateSopInstance;
-    case StatusCode::kPermissionDenied:
-      return dimse::status::kRefusedNotAuthorized;
-    case StatusCode::kUnsupported:
-      return dimse::status::kSopClassNotSupported;
-    default:
-      return dimse::status::kProcessingFailure;
-  }
-}
-}  // namespace
-
 Status DicomSession::OnDataSetFragment(std::uint8_t, std::span<const std::uint8_t> bytes,
                                        bool last) {
   // An identifier is gathered whole, within its limit.
@@ -374,7 +352,7 @@ Status DicomSession::OnDataSetFragment(std::uint8_t, std::span<const std::uint8_
     if (!written.ok()) {
       // Out of space or too large: the rest of the data set is dropped, nothing is kept.
       store_->ingest.reset();
-      store_->refusal = StoreStatus(written);
+      store_->refusal = dimse::CStoreStatusFor(written);
       store_->comment = written.message();
     }
   }
@@ -413,7 +391,7 @@ void DicomSession::BeginStore(std::uint8_t context_id, const dimse::Command& com
     if (ingest.ok()) {
       store.ingest = std::move(ingest).value();
     } else {
-      store.refusal = StoreStatus(ingest.status());
+      store.refusal = dimse::CStoreStatusFor(ingest.status());
       store.comment = ingest.status().message();
     }
   }
@@ -437,7 +415,7 @@ void DicomSession::FinishStore() {
       },
       [this](Result<archive::IngestResult> result) {
         if (!result.ok()) {
-          SendStoreResponse(StoreStatus(result.status()), result.status().message());
+          SendStoreResponse(dimse::CStoreStatusFor(result.status()), result.status().message());
           return;
         }
         ++stored_instances_;

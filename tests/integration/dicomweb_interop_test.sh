@@ -705,6 +705,8 @@ check "  ... Content-Range bytes 100-199/8192" "^bytes 100-199/8192\$" "$(hdr b2
 check "  ... those 100 bytes of the pixel data" "^equal 100\$" "$(dw range b2.out.h b2.out "$file1" 100 199)"
 code=$(http b3.out "${viewer[@]}" -H "Accept: application/octet-stream" -H "Range: bytes=9000-9100" "$bulk")
 expect "GET {BulkDataURI} with Range beyond the end: 416" 416 "$code"
+code=$(http b4.out "${viewer[@]}" -H "Accept: application/octet-stream" -H "Range: bytes=5x-10" "$bulk")
+expect "GET {BulkDataURI} with a malformed Range bound (5x): 416, not bytes 5-10" 416 "$code"
 
 wado_uri="https://127.0.0.1:$hport/wado?requestType=WADO&studyUID=$st1&seriesUID=$se1&objectUID=$sop1"
 expect "WADO-URI contentType=application/dicom: 200" 200 "$(http u1.dcm "${viewer[@]}" "$wado_uri&contentType=application/dicom")"

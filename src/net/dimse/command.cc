@@ -240,4 +240,23 @@ dicom::DataSet MakeResponse(CommandField response_field,
   return ds;
 }
 
+std::uint16_t CStoreStatusFor(const Status& st) {
+  switch (st.code()) {
+    case StatusCode::kOk:
+      return status::kSuccess;
+    case StatusCode::kLimitExceeded:
+      return status::kOutOfResources;
+    case StatusCode::kMalformed:
+      return status::kCannotUnderstand;
+    case StatusCode::kConflict:
+      return status::kDuplicateSopInstance;
+    case StatusCode::kPermissionDenied:
+      return status::kRefusedNotAuthorized;
+    case StatusCode::kUnsupported:
+      return status::kSopClassNotSupported;
+    default:
+      return status::kProcessingFailure;
+  }
+}
+
 }  // namespace bastion::net::dimse

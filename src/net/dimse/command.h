@@ -63,6 +63,10 @@ inline constexpr std::uint16_t kMoveDestinationUnknown = 0xA801;
 inline constexpr std::uint16_t kCannotUnderstand = 0xC000;
 }  // namespace status
 
+// The one table from archive errors to C-STORE statuses (PS3.4 Table B.2-1, PS3.7 C.4): the
+// C-STORE SCP answers with it, STOW-RS reports it as Failure Reason (0008,1197).
+std::uint16_t CStoreStatusFor(const Status& status);
+
 // A decoded command set with typed access to the fields services need.
 struct Command {
   dicom::DataSet elements;

@@ -70,10 +70,8 @@ http::Dispatch Login(const DicomWebContext& context, const http::RequestHead& he
   dispatch.consumer = std::make_unique<SmallBodyConsumer>(
       context.limits.max_json_body_bytes, [auth, address](const std::string& body) {
         // Depth-limited parse: a nesting bomb is refused before it is built.
-        int depth = 0;
         bool too_deep = false;
         auto limit = [&](int d, nlohmann::json::parse_event_t event, nlohmann::json&) {
-          depth = d;
           if (event == nlohmann::json::parse_event_t::object_start ||
               event == nlohmann::json::parse_event_t::array_start) {
             if (d > 4) too_deep = true;
@@ -81,7 +79,6 @@ http::Dispatch Login(const DicomWebContext& context, const http::RequestHead& he
           return !too_deep;
         };
         nlohmann::json request = nlohmann::json::parse(body, limit, false);
-        (void)depth;
         if (too_deep || request.is_discarded() || !request.is_object() ||
             !request.contains("user") || !request["user"].is_string() ||
             !request.contains("password") || !request["password"].is_string()) {
@@ -170,16 +167,25 @@ Result<std::vector<index::StoredInstance>> InstancesInScope(const Call& call,
   return instances;
 }
 
-void AuditRequest(const Call& call, audit::AuditEventType type, audit::AuditOutcome outcome,
-                  const std::vector<index::StoredInstance>& instances, std::string description) {
-  if (call.context.audit == nullptr) return;
+audit::AuditEvent RequestEvent(const DicomWebContext& context, const std::string& user,
+                               const std::string& address, audit::AuditEventType type,
+                               audit::AuditOutcome outcome, std::string description) {
   audit::AuditEvent event;
   event.type = type;
   event.outcome = outcome;
-  event.user = call.caller.identity.user;
-  event.peer_address = call.caller.address;
-  event.local_ae_title = call.context.local_ae_title;
+  event.user = user;
+  event.peer_address = address;
+  event.local_ae_title = context.local_ae_title;
   event.description = std::move(description);
+  return event;
+}
+
+void AuditRequest(const Call& call, audit::AuditEventType type, audit::AuditOutcome outcome,
+                  const std::vector<index::StoredInstance>& instances, std::string description) {
+  if (call.context.audit == nullptr) return;
+  audit::AuditEvent event =
+      RequestEvent(call.context, call.caller.identity.user, call.caller.address, type, outcome,
+                   std::move(description));
   for (const index::StoredInstance& i : instances) {
     audit::AddParticipant(event.study_instance_uids, i.study_instance_uid);
     audit::AddParticipant(event.patient_ids, i.patient_id);

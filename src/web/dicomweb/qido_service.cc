@@ -22,12 +22,9 @@ http::Response SearchResource(const Call& call, QidoResource resource, const Res
   auto body = EncodeQidoResponse(*matches, *request, DicomWebBase(call.context));
   if (!body.ok()) return JsonError(body.status());
 
-  audit::AuditEvent event;
-  event.type = audit::AuditEventType::kQuery;
-  event.user = call.caller.identity.user;
-  event.peer_address = call.caller.address;
-  event.local_ae_title = call.context.local_ae_title;
-  event.description = "QIDO-RS " + call.head.target;
+  audit::AuditEvent event = RequestEvent(
+      call.context, call.caller.identity.user, call.caller.address, audit::AuditEventType::kQuery,
+      audit::AuditOutcome::kSuccess, "QIDO-RS " + call.head.target);
   for (const index::KeyMatch& m : request->query.matches) {
     if (m.tag == dicom::Tag{0x0010, 0x0020}) audit::AddParticipant(event.patient_ids, m.value);
     if (m.tag == dicom::Tag{0x0020, 0x000D}) {

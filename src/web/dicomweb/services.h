@@ -59,6 +59,11 @@ Result<std::vector<index::StoredInstance>> InstancesInScope(const Call& call,
 // An index query for `uids` under the caller's scope.
 index::Query ScopedQuery(const Call& call, const ResourceUids& uids);
 
+// An audit event by `user` from `address` on this server (the fields every service fills).
+audit::AuditEvent RequestEvent(const DicomWebContext& context, const std::string& user,
+                               const std::string& address, audit::AuditEventType type,
+                               audit::AuditOutcome outcome, std::string description);
+
 // Emits an audit event about the caller's request.
 void AuditRequest(const Call& call, audit::AuditEventType type, audit::AuditOutcome outcome,
                   const std::vector<index::StoredInstance>& instances, std::string description);

@@ -37,21 +37,6 @@ constexpr std::size_t kMaxPartHead = 4 * 1024 * 1024;
 // background while the next ones arrive; the oldest is waited for beyond this.
 constexpr std::size_t kMaxPendingCompletions = 4;
 
-std::uint16_t FailureReason(const Status& status) {
-  switch (status.code()) {
-    case StatusCode::kLimitExceeded:
-      return net::dimse::status::kOutOfResources;
-    case StatusCode::kMalformed:
-      return net::dimse::status::kCannotUnderstand;
-    case StatusCode::kConflict:
-      return net::dimse::status::kDuplicateSopInstance;
-    case StatusCode::kUnsupported:
-      return net::dimse::status::kSopClassNotSupported;
-    default:
-      return net::dimse::status::kProcessingFailure;
-  }
-}
-
 json Uid(std::string_view uid) { return {{"vr", "UI"}, {"Value", {uid}}}; }
 json Url(const std::string& url) { return {{"vr", "UR"}, {"Value", {url}}}; }
 
@@ -369,7 +354,7 @@ class StowConsumer final : public http::BodyConsumer, public http::MultipartRead
   }
 
   void Fail(const Status& status) {
-    json item = {{"00081197", {{"vr", "US"}, {"Value", {FailureReason(status)}}}}};
+    json item = {{"00081197", {{"vr", "US"}, {"Value", {net::dimse::CStoreStatusFor(status)}}}}};
     if (!part_.sop_class_uid.empty()) item["00081150"] = Uid(part_.sop_class_uid);
     if (!part_.sop_instance_uid.empty()) item["00081155"] = Uid(part_.sop_instance_uid);
     failed_.push_back(std::move(item));
@@ -378,20 +363,17 @@ class StowConsumer final : public http::BodyConsumer, public http::MultipartRead
 
   void Audit() {
     if (context_.audit == nullptr) return;
-    audit::AuditEvent event;
-    event.type = audit::AuditEventType::kInstancesStored;
-    event.outcome = failed_.empty()   ? audit::AuditOutcome::kSuccess
-                    : stored_.empty() ? audit::AuditOutcome::kSeriousFailure
-                                      : audit::AuditOutcome::kMinorFailure;
-    event.user = user_;
-    event.peer_address = address_;
-    event.local_ae_title = context_.local_ae_title;
+    const auto outcome = failed_.empty()   ? audit::AuditOutcome::kSuccess
+                         : stored_.empty() ? audit::AuditOutcome::kSeriousFailure
+                                           : audit::AuditOutcome::kMinorFailure;
+    audit::AuditEvent event =
+        RequestEvent(context_, user_, address_, audit::AuditEventType::kInstancesStored, outcome,
+                     "STOW-RS " + target_ + ": " + std::to_string(stored_.size()) + " stored, " +
+                         std::to_string(failed_.size()) + " failed" +
+                         (first_failure_.empty() ? "" : " (first: " + first_failure_ + ")"));
     event.study_instance_uids = studies_;
     event.patient_ids = patients_;
     event.instance_count = stored_.size();
-    event.description = "STOW-RS " + target_ + ": " + std::to_string(stored_.size()) + " stored, " +
-                        std::to_string(failed_.size()) + " failed" +
-                        (first_failure_.empty() ? "" : " (first: " + first_failure_ + ")");
     context_.audit->Emit(event);
   }
 

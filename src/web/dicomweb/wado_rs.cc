@@ -487,10 +487,16 @@ http::Response RetrieveBulkData(const Call& call, const ResourceUids& uids,
     const std::string_view b = spec.substr(dash + 1);
     std::uint64_t x = 0;
     std::uint64_t y = 0;
-    const bool has_a =
-        !a.empty() && std::from_chars(a.data(), a.data() + a.size(), x).ec == std::errc();
-    const bool has_b =
-        !b.empty() && std::from_chars(b.data(), b.data() + b.size(), y).ec == std::errc();
+    // Whole decimal numbers only: "5x" is not 5, and a bad bound is not an absent one.
+    auto number = [](std::string_view text, std::uint64_t& out) {
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+      return ec == std::errc() && end == text.data() + text.size();
+    };
+    const bool has_a = !a.empty();
+    const bool has_b = !b.empty();
+    if ((has_a && !number(a, x)) || (has_b && !number(b, y))) {
+      return JsonError(416, "malformed Range");
+    }
     if (has_a && (!has_b || y >= x)) {
       first = x;
       if (has_b) last = std::min<std::uint64_t>(y, last);

@@ -18,6 +18,8 @@ namespace {
 // After an answer to a request whose body was not read: how long and how much to discard.
 constexpr std::chrono::milliseconds kDrainTime{2000};
 constexpr std::uint64_t kMaxDrainBytes = 16ull << 20;
+// Received bytes held while reading is paused (requests pipelined behind the current one).
+constexpr std::size_t kMaxBufferedInput = 4u << 20;
 
 // A Beast body that appends to a string the session drains after every parse step: the
 // parser never reserves memory from a Content-Length the caller controls (string_body does).
@@ -119,7 +121,15 @@ void HttpSession::OnData(net::transport::Connection&, std::span<const std::uint8
     return;
   }
   input_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  if (state_ != State::kReadingHead && state_ != State::kReadingBody) return;  // paused
+  if (state_ != State::kReadingHead && state_ != State::kReadingBody) {
+    // Reading is paused; what was already in flight is kept, within a bound (a pipelining
+    // client cannot make us hold more than this while a request is served).
+    if (input_.size() > kMaxBufferedInput) {
+      state_ = State::kClosed;
+      connection_->Close(true);
+    }
+    return;
+  }
   connection_->StopTimer(TimerId::kIdle);
   connection_->StartTimer(TimerId::kPdu, limits_.request_timeout);
   Pump();
