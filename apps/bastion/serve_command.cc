@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "server/dicom_server.h"
+#include "server/web_server.h"
 
 namespace bastion::cli {
 
@@ -40,6 +41,14 @@ void RegisterServeCommand(CLI::App& app) {
     if ((*server)->http_port() != 0) {
       std::cout << "bastion serve: DICOMweb over HTTPS on " << config.http.bind_address << ":"
                 << (*server)->http_port() << "/dicom-web/" << std::endl;
+    }
+    if ((*server)->http_plaintext_port() != 0) {
+      std::cout << "bastion serve: plaintext HTTP on " << config.http.plaintext_bind_address << ":"
+                << (*server)->http_plaintext_port()
+                << (bastion::server::WebServer::PlaintextServesApi(config.http)
+                        ? " (loopback: the API)"
+                        : " (redirects to HTTPS)")
+                << std::endl;
     }
     std::cout << "bastion serve: archive in " << config.storage.objects_dir << ", index "
               << config.storage.index_file << std::endl;

@@ -99,6 +99,10 @@ std::string Config::Resolve(const std::string& path) const {
   return data_dir + "/" + path;
 }
 
+bool IsLoopbackAddress(std::string_view address) {
+  return address == "::1" || address == "localhost" || address.starts_with("127.");
+}
+
 security::FailureTrackerConfig FailureTrackerConfigFrom(const LockoutConfig& lockout) {
   security::FailureTrackerConfig tracker;
   tracker.slow_after = lockout.slow_after_failures;
@@ -232,6 +236,8 @@ Result<Config> LoadConfig(const std::string& data_dir) {
     t.Get("bind", h.bind_address);
     t.Get("port", h.port);
     t.Get("public_url", h.public_url);
+    t.Get("plaintext_port", h.plaintext_port);
+    t.Get("plaintext_bind", h.plaintext_bind_address);
     t.Get("max_connections", h.max_connections);
     t.Get("max_connections_per_address", h.max_connections_per_address);
     t.Get("worker_threads", h.worker_threads);
@@ -245,6 +251,9 @@ Result<Config> LoadConfig(const std::string& data_dir) {
     t.Get("session_max_hours", h.session_max_hours);
     t.RejectUnknownKeys();
     if (h.enabled && h.port == 0) errors.push_back("http.port must be set (default 8443)");
+    if (h.plaintext_port != 0 && h.plaintext_port == h.port) {
+      errors.push_back("http.plaintext_port must differ from http.port");
+    }
     if (h.max_connections == 0 || h.max_connections_per_address == 0 || h.worker_threads == 0 ||
         h.max_stow_instances == 0 || h.max_qido_results == 0) {
       errors.push_back(
@@ -423,6 +432,8 @@ std::string RenderInitialConfig(const std::string& ae_title, std::uint16_t dicom
     << http_port
     << "\n"
        "# public_url = \"https://pacs.example.org:8443\"  # prefix of URLs in responses\n"
+       "# plaintext_port = 8080      # plain HTTP: the API on loopback (for a local TLS proxy)...\n"
+       "# plaintext_bind = \"127.0.0.1\"  # ...elsewhere only a redirect to HTTPS\n"
        "max_connections = 256\n"
        "max_connections_per_address = 32\n"
        "worker_threads = 8                # requests are served here\n"

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -107,6 +108,11 @@ struct HttpConfig {
   // Prefix of the URLs responses carry (RetrieveURL, BulkDataURI), e.g.
   // "https://pacs.example.org:8443"; empty: path-absolute references.
   std::string public_url;
+  // Plaintext HTTP: off unless a port is given. On a loopback address it serves the same API
+  // (for a reverse proxy on this host that terminates TLS); on any other address it only
+  // redirects to HTTPS (web/http/https_redirect.h).
+  std::uint16_t plaintext_port = 0;
+  std::string plaintext_bind_address = "127.0.0.1";
   std::uint32_t max_connections = 256;
   std::uint32_t max_connections_per_address = 32;
   std::uint32_t worker_threads = 8;  // requests are served here, off the network threads
@@ -154,6 +160,9 @@ inline constexpr const char* kConfigFileName = "bastion.toml";
 
 // The failure tracker settings of [lockout] (security/lockout.h), for DIMSE and HTTP alike.
 security::FailureTrackerConfig FailureTrackerConfigFrom(const LockoutConfig& lockout);
+
+// Whether a bind address reaches only this host (plaintext listeners are safe only there).
+bool IsLoopbackAddress(std::string_view address);
 
 // Loads DIR/bastion.toml. Unknown keys are errors (a typo must not silently weaken security).
 Result<Config> LoadConfig(const std::string& data_dir);

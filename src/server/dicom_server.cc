@@ -25,10 +25,6 @@ namespace {
 
 constexpr const char* kVerificationSopClass = "1.2.840.10008.1.1";
 
-bool IsLoopbackAddress(const std::string& address) {
-  return address == "::1" || address == "localhost" || address.rfind("127.", 0) == 0;
-}
-
 Result<JwtVerifier> BuildJwtVerifier(const Config& config) {
   if (config.jwt_issuers.empty()) return JwtVerifier();
   std::vector<security::JwtIssuer> issuers;
@@ -205,6 +201,12 @@ Result<std::vector<std::string>> DicomServer::Start() {
   if (config.http.enabled) {
     parts_->web = std::make_unique<WebServer>(dir_, *parts_->archive->archive, web_jwt);
     BASTION_ASSIGN_OR_RETURN(http_port_, parts_->web->Start());
+    http_plaintext_port_ = parts_->web->plaintext_port();
+    if (http_plaintext_port_ != 0 && WebServer::PlaintextServesApi(config.http)) {
+      warnings.push_back("plaintext HTTP serves the API on " + config.http.plaintext_bind_address +
+                         ":" + std::to_string(http_plaintext_port_) +
+                         " (for a TLS proxy on this host; callers still authenticate)");
+    }
   }
 
   // The audit trail to its collectors (from where each left off).

@@ -28,6 +28,7 @@ class DicomServer {
   std::uint16_t tls_port() const { return tls_port_; }
   std::uint16_t plaintext_port() const { return plaintext_port_; }
   std::uint16_t http_port() const { return http_port_; }  // 0 when [http] is disabled
+  std::uint16_t http_plaintext_port() const { return http_plaintext_port_; }  // 0: none
   const Config& config() const { return dir_.config; }
 
   struct Parts;
@@ -40,6 +41,7 @@ class DicomServer {
   std::uint16_t tls_port_ = 0;
   std::uint16_t plaintext_port_ = 0;
   std::uint16_t http_port_ = 0;
+  std::uint16_t http_plaintext_port_ = 0;
   std::atomic<bool> stop_reloader_{false};
   std::thread reloader_;
 };

@@ -8,9 +8,18 @@
 #include "security/lockout.h"
 #include "security/token_store.h"
 #include "web/dicomweb/dicomweb_service.h"
+#include "web/http/https_redirect.h"
 #include "web/transport/http_session.h"
 
 namespace bastion::server {
+
+namespace {
+constexpr const char* kPlaintextListener = "http";
+}  // namespace
+
+bool WebServer::PlaintextServesApi(const HttpConfig& http) {
+  return IsLoopbackAddress(http.plaintext_bind_address);
+}
 
 struct WebServer::Parts {
   std::unique_ptr<security::TokenStore> tokens;
@@ -19,6 +28,7 @@ struct WebServer::Parts {
   std::unique_ptr<security::FailureTracker> account_failures;
   std::unique_ptr<web::dicomweb::HttpAuthenticator> auth;
   std::unique_ptr<web::dicomweb::DicomWebService> service;
+  std::unique_ptr<web::http::HttpsRedirect> redirect;  // the plaintext listener off loopback
   std::unique_ptr<boost::asio::thread_pool> workers;
   std::unique_ptr<boost::asio::thread_pool> ingest;  // STOW-RS completions (fsync, index)
   std::unique_ptr<net::transport::Server> network;
@@ -97,17 +107,29 @@ Result<std::uint16_t> WebServer::Start() {
   transport.tls_handshake_timeout =
       std::chrono::seconds(config.limits.tls_handshake_timeout_seconds);
   transport.threads = config.limits.threads;
-  web::dicomweb::DicomWebService* service = parts_->service.get();
+  // Which handler a connection gets depends only on the listener it came in on.
+  web::http::Handler* service = parts_->service.get();
+  if (!PlaintextServesApi(http)) {
+    parts_->redirect = std::make_unique<web::http::HttpsRedirect>(http.public_url, http.port);
+  }
+  web::http::Handler* plaintext = parts_->redirect ? parts_->redirect.get() : service;
   boost::asio::thread_pool* workers = parts_->workers.get();
   parts_->network = std::make_unique<net::transport::Server>(
-      transport, [service, workers, limits](const net::transport::PeerInfo&) {
-        return std::make_unique<web::transport::HttpSession>(*service, *workers, limits);
+      transport, [service, plaintext, workers, limits](const net::transport::PeerInfo& peer) {
+        web::http::Handler& handler =
+            peer.local_listener == kPlaintextListener ? *plaintext : *service;
+        return std::make_unique<web::transport::HttpSession>(handler, *workers, limits);
       });
   net::transport::TlsServerFiles files{config.tls.certificate_file, config.tls.key_file,
                                        config.tls.client_ca_file};
   BASTION_ASSIGN_OR_RETURN(auto tls, net::transport::MakeServerTlsContext(files));
   BASTION_ASSIGN_OR_RETURN(std::uint16_t port, parts_->network->AddListener(
                                                    {"https", http.bind_address, http.port, tls}));
+  if (http.plaintext_port != 0) {
+    BASTION_ASSIGN_OR_RETURN(plaintext_port_, parts_->network->AddListener(
+                                                  {kPlaintextListener, http.plaintext_bind_address,
+                                                   http.plaintext_port, nullptr}));
+  }
   parts_->network->Start();
   return port;
 }

@@ -132,3 +132,20 @@ remove_namespace() {
   ip netns del "$1" 2>/dev/null
   return 0
 }
+
+# private_namespace NAME: enter a new work directory and make a private network namespace with
+# only `lo` ($ns = bastion-NAME-PID) for the servers the script starts; on exit every process in
+# the namespace is stopped and both are removed (KEEP_WORK=1 keeps the directory). Returns
+# non-zero when the namespace cannot be made (the caller reports it). Run commands in it with
+# in_ns CMD...
+private_namespace() {
+  work=$(mktemp -d "${TMPDIR:-/tmp}/bastion-$1.XXXXXX")
+  ns=bastion-$1-$$
+  # shellcheck disable=SC2154  # $work and $ns are set above when the trap runs
+  trap 'remove_namespace "$ns"; if [[ -n ${KEEP_WORK:-} ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi' EXIT
+  trap 'exit 130' INT TERM
+  cd "$work" || exit 1
+  export TCP_NODELAY=1
+  ip netns add "$ns" 2>/dev/null && ip netns exec "$ns" ip link set lo up
+}
+in_ns() { ip netns exec "$ns" "$@"; }
