@@ -1,4 +1,4 @@
-// `bastion token create|list|revoke --dir DIR ...`: bearer tokens for DICOMweb clients that
+// `bastion token create|list|revoke|prune --dir DIR ...`: bearer tokens for DICOMweb clients that
 // cannot run an OAuth2 flow (security/token_store.h). A token speaks for an existing user and
 // gets that user's roles and scope at each request. Changes take effect in a running server
 // without a restart (it reloads DIR/tokens.json when the file changes). The secret is printed
@@ -172,6 +172,25 @@ void RegisterTokenCommand(CLI::App& app) {
     const std::string owner = info ? info->user : "?";
     AuditConfigurationChange(*d, "token " + *id + " of user '" + owner + "' revoked");
     std::cout << "token " << *id << " of " << owner << " revoked\n";
+  });
+
+  auto revoked_too = std::make_shared<bool>(false);
+  CLI::App* prune = token->add_subcommand(
+      "prune", "Remove expired tokens now (create also drops those expired over 30 days ago)");
+  prune->add_option("--dir", *dir, "Data directory")->required();
+  prune->add_flag("--revoked", *revoked_too, "Remove revoked tokens as well");
+  prune->callback([=] {
+    auto d = server::OpenDataDir(*dir);
+    if (!d.ok()) return ReportFailure("token prune", d.status());
+    auto tokens = OpenTokens(*d);
+    if (!tokens.ok()) return ReportFailure("token prune", tokens.status());
+    auto removed = (*tokens)->RemoveExpired(Clock::now(), *revoked_too);
+    if (!removed.ok()) return ReportFailure("token prune", removed.status());
+    if (*removed > 0) {
+      AuditConfigurationChange(*d, std::to_string(*removed) + " expired" +
+                                       (*revoked_too ? " or revoked" : "") + " tokens removed");
+    }
+    std::cout << *removed << " token(s) removed, " << (*tokens)->size() << " left\n";
   });
 }
 

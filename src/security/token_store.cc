@@ -242,6 +242,9 @@ Result<std::pair<TokenInfo, std::string>> TokenStore::Create(const std::string& 
   info.expires = FromUnixSeconds(created_s + ttl.count());
   std::string token;
   Status written = store_.Modify([&](Snapshot& s) -> Status {
+    std::erase_if(s, [&](const auto& entry) {
+      return now >= entry.second.info.expires + kExpiredTokenRetention;
+    });
     if (s.size() >= options_.max_tokens) {
       return Status::LimitExceeded("the token store holds its maximum of " +
                                    std::to_string(options_.max_tokens) +
@@ -314,16 +317,20 @@ Status TokenStore::Revoke(std::string_view id) {
   });
 }
 
-Status TokenStore::RemoveExpired(Clock::time_point now) {
-  auto expired = [&](const auto& entry) { return now >= entry.second.info.expires; };
+Result<std::size_t> TokenStore::RemoveExpired(Clock::time_point now, bool revoked_too) {
+  auto unusable = [&](const auto& entry) {
+    return now >= entry.second.info.expires || (revoked_too && entry.second.info.revoked);
+  };
   {
     std::shared_ptr<const Snapshot> snap = store_.snapshot();
-    if (std::none_of(snap->begin(), snap->end(), expired)) return Status::Ok();
+    if (std::none_of(snap->begin(), snap->end(), unusable)) return std::size_t{0};
   }
-  return store_.Modify([&](Snapshot& s) -> Status {
-    std::erase_if(s, expired);
+  std::size_t removed = 0;
+  BASTION_RETURN_IF_ERROR(store_.Modify([&](Snapshot& s) -> Status {
+    removed = std::erase_if(s, unusable);
     return Status::Ok();
-  });
+  }));
+  return removed;
 }
 
 Result<bool> TokenStore::ReloadIfChanged() { return store_.ReloadIfChanged(); }

@@ -70,6 +70,8 @@ inline constexpr std::chrono::seconds kMinTokenTtl = std::chrono::minutes(1);
 inline constexpr std::chrono::seconds kMaxTokenTtl = std::chrono::hours(24 * 365 * 2);
 inline constexpr std::size_t kMaxTokenDescriptionBytes = 200;
 
+inline constexpr std::chrono::seconds kExpiredTokenRetention = std::chrono::hours(24 * 30);
+
 struct TokenStoreOptions {
   bool create_if_missing = false;
   std::size_t max_file_bytes = 64 * 1024 * 1024;
@@ -89,7 +91,9 @@ class TokenStore {
   // A new token for `user` valid from `now` for `ttl` (kMinTokenTtl..kMaxTokenTtl, else
   // Malformed); `description` is printable ASCII of at most kMaxTokenDescriptionBytes. Returns
   // the record and the token text, which exists nowhere else: show it once, then forget it.
-  // Written to the file before it returns. LimitExceeded at max_tokens.
+  // Written to the file before it returns. LimitExceeded at max_tokens. Records expired for
+  // more than kExpiredTokenRetention are dropped in the same write, so the file stays bounded
+  // without a chore, while recently expired ones still show in List (why a client stopped).
   Result<std::pair<TokenInfo, std::string>> Create(const std::string& user,
                                                    std::chrono::seconds ttl,
                                                    const std::string& description,
@@ -101,8 +105,10 @@ class TokenStore {
                            TokenFailure* why = nullptr) const;
 
   Status Revoke(std::string_view id);  // NotFound if absent; revoking twice is not an error
-  // Drops the records whose expiry has passed (revoked or not), when there are any.
-  Status RemoveExpired(std::chrono::system_clock::time_point now);
+  // Drops the records whose expiry has passed (revoked or not) and, with `revoked_too`, the
+  // revoked ones; writes the file only when there is something to drop. The number dropped.
+  Result<std::size_t> RemoveExpired(std::chrono::system_clock::time_point now,
+                                    bool revoked_too = false);
 
   // Re-reads the file when it changed since the last read or write. true when reloaded. On
   // error the previous state stays in force.

@@ -289,9 +289,13 @@ TEST_F(TokenStoreTest, RemoveExpiredDropsOnlyExpiredRecords) {
   auto [short_info, short_token] = MustCreate("alice", 1min);
   auto [long_info, long_token] = MustCreate("alice", 1h);
   ASSERT_TRUE(store_->Revoke(long_info.id).ok());
-  ASSERT_TRUE(store_->RemoveExpired(now_ + 30s).ok());
+  auto none = store_->RemoveExpired(now_ + 30s);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, 0u);
   EXPECT_EQ(store_->size(), 2u);
-  ASSERT_TRUE(store_->RemoveExpired(now_ + 2min).ok());
+  auto one = store_->RemoveExpired(now_ + 2min);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(*one, 1u);
   EXPECT_EQ(store_->size(), 1u);
   EXPECT_FALSE(store_->Find(short_info.id).has_value());
   EXPECT_TRUE(store_->Find(long_info.id).has_value());  // revoked, kept until it expires
@@ -392,6 +396,30 @@ TEST(TokenFailureNameTest, NamesEveryReason) {
         TokenFailure::kWrongSecret, TokenFailure::kRevoked, TokenFailure::kExpired}) {
     EXPECT_NE(TokenFailureName(f), "unknown");
   }
+}
+
+TEST_F(TokenStoreTest, RemoveExpiredCanAlsoDropRevokedRecords) {
+  auto [kept, kept_token] = MustCreate("alice", 1h);
+  auto [revoked, revoked_token] = MustCreate("alice", 1h);
+  ASSERT_TRUE(store_->Revoke(revoked.id).ok());
+  auto removed = store_->RemoveExpired(now_, /*revoked_too=*/true);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 1u);
+  EXPECT_TRUE(store_->Find(kept.id).has_value());
+  EXPECT_FALSE(store_->Find(revoked.id).has_value());
+  EXPECT_FALSE(store_->Verify(revoked_token, now_).ok());  // still refused: it is unknown now
+  EXPECT_TRUE(store_->Verify(kept_token, now_).ok());
+}
+
+TEST_F(TokenStoreTest, CreatingDropsRecordsExpiredLongerThanTheRetention) {
+  auto [old_info, old_token] = MustCreate("alice", 1min);
+  auto [recent_info, recent_token] = MustCreate("alice", 1h);
+  const auto later = now_ + kExpiredTokenRetention + 2min;  // old one expired > retention ago
+  auto created = store_->Create("bob", 1h, "", later);
+  ASSERT_TRUE(created.ok());
+  EXPECT_FALSE(store_->Find(old_info.id).has_value());
+  EXPECT_TRUE(store_->Find(recent_info.id).has_value());  // expired, but within the retention
+  EXPECT_TRUE(store_->Find(created->first.id).has_value());
 }
 
 }  // namespace
