@@ -147,11 +147,12 @@ Status ParseOne(std::string_view text, std::size_t& pos, const MediaTypeLimits& 
       BASTION_ASSIGN_OR_RETURN(value, ReadQuotedString(text, pos));
       quoted = true;
     } else {
-      // Tolerated deviation: a media type as an unquoted value (`type=application/dicom`),
-      // which RFC 9110 requires quoted but DICOMweb clients commonly send; unambiguous, since
-      // '/' cannot end a parameter.
+      // MediaTypeLimits::accept_unquoted_media_type_values: '/' may continue a token value.
+      const bool slash_allowed = limits.accept_unquoted_media_type_values;
       const std::size_t start = pos;
-      while (pos < text.size() && (IsTchar(text[pos]) || text[pos] == '/')) ++pos;
+      while (pos < text.size() && (IsTchar(text[pos]) || (slash_allowed && text[pos] == '/'))) {
+        ++pos;
+      }
       if (pos == start) {
         BASTION_ASSIGN_OR_RETURN(std::string_view v, ReadToken(text, pos, "parameter value"));
         value = std::string(v);

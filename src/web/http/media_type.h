@@ -33,6 +33,10 @@ struct MediaTypeLimits {
   std::size_t max_length = 4096;    // bytes of the whole field value
   std::size_t max_parameters = 16;  // per media type or range ("q" included)
   std::size_t max_ranges = 64;      // media ranges in one Accept value
+  // Tolerated deviation: a media type as an unquoted parameter value (`type=application/dicom`),
+  // which RFC 9110 requires quoted but DICOMweb clients commonly send; unambiguous, since '/'
+  // cannot end a parameter. false: strictly RFC 9110.
+  bool accept_unquoted_media_type_values = true;
 };
 
 struct MediaType {

@@ -62,6 +62,15 @@ TEST(MediaTypeTest, ToleratesAnUnquotedMediaTypeAsParameterValue) {
   EXPECT_EQ(m.Parameter("boundary"), "x");
 }
 
+TEST(MediaTypeTest, StrictModeRefusesAnUnquotedMediaTypeAsParameterValue) {
+  MediaTypeLimits strict;
+  strict.accept_unquoted_media_type_values = false;
+  EXPECT_EQ(CodeOf("multipart/related; type=application/dicom", strict), StatusCode::kMalformed);
+  EXPECT_EQ(AcceptCodeOf("multipart/related; type=application/dicom", strict),
+            StatusCode::kMalformed);
+  EXPECT_TRUE(ParseMediaType("multipart/related; type=\"application/dicom\"", strict).ok());
+}
+
 TEST(MediaTypeTest, RefusesWhatTheGrammarDoesNotProduce) {
   for (const char* bad : {
            "",                               // empty
