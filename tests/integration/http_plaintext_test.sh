@@ -11,28 +11,19 @@ bastion=$(readlink -f "$1")
 here=$(dirname "$(readlink -f "$0")")
 # shellcheck source=tests/integration/lib.sh
 source "$here/lib.sh"
-fail_prereq() {  # a missing prerequisite is a failure, never a silent skip
-  echo "FAIL prerequisite: $*"
-  failed=$((failed + 1))
-  summary
-  exit
-}
-for tool in curl ip ss timeout; do
-  command -v "$tool" >/dev/null || fail_prereq "not installed: $tool (apt-get install curl iproute2)"
-done
-[[ $(id -u) -eq 0 ]] || fail_prereq "must run as root: the server runs in a private network namespace"
-[[ -x $bastion ]] || fail_prereq "no Bastion binary at $1"
-private_namespace http-plaintext || fail_prereq "cannot create a network namespace"
+require_tools "apt-get install curl iproute2" curl ip ss
+[[ -x $bastion ]] || { fail_prereq "no Bastion binary at $1"; finish; }
+private_namespace http-plaintext
 hport=8443 pport=8080 dport=11112  # private to the namespace
 
 dir=$work/pacs
 ca=$dir/tls/ca.pem
 "$bastion" init --dir "$dir" --ae-title BASTION --dicom-port "$dport" --http-port "$hport" >init.log 2>&1 ||
-  fail_prereq "bastion init: $(tail -3 init.log)"
+  { fail_prereq "bastion init: $(tail -3 init.log)"; finish; }
 sed -i 's/^bind = .*/bind = "127.0.0.1"/' "$dir/bastion.toml"
-"$bastion" user add --dir "$dir" reader --role viewer >users.log 2>&1 || fail_prereq "bastion user add: $(tail -1 users.log)"
+"$bastion" user add --dir "$dir" reader --role viewer >users.log 2>&1 || { fail_prereq "bastion user add: $(tail -1 users.log)"; finish; }
 tok=$("$bastion" token create --dir "$dir" reader --ttl 1h 2>tokens.log | head -1)
-[[ -n $tok ]] || fail_prereq "bastion token create: $(cat tokens.log)"
+[[ -n $tok ]] || { fail_prereq "bastion token create: $(cat tokens.log)"; finish; }
 
 # start_serve PLAINTEXT-BIND: (re)starts bastion serve with the plaintext listener on that address.
 start_serve() {
@@ -48,6 +39,7 @@ start_serve() {
     sleep 0.1
   done
   fail_prereq "bastion serve did not start: $(tail -3 serve.err)"
+  finish
 }
 # get URL [CURL-ARGS...]: status code, then the response header fields, of one request.
 get() {
@@ -91,4 +83,4 @@ check "a token: served (200)" "^HTTP/1.1 200" "$code"
 check "HTTPS beside it still serves" "^200$" "$(get "https://127.0.0.1:$hport/dicom-web/studies" -H "Authorization: Bearer $tok" | tail -1)"
 check "serve refuses plaintext_port = port" "plaintext_port must differ" \
   "$(sed -i "s/^plaintext_port = .*/plaintext_port = $hport/" "$dir/bastion.toml"; kill "$serve_pid"; wait "$serve_pid" 2>/dev/null; in_ns timeout 30 "$bastion" serve --dir "$dir" 2>&1)"
-summary
+finish

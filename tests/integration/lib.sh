@@ -133,19 +133,50 @@ remove_namespace() {
   return 0
 }
 
+# For the scripts that need real peers and root: a missing prerequisite is a failure, never a
+# silent skip. fail_prereq records it; finish prints the time taken and the summary, and exits.
+start_time=$SECONDS
+fail_prereq() {
+  echo "FAIL prerequisite: $*"
+  failed=$((failed + 1))
+}
+finish() {
+  echo "total time $((SECONDS - start_time)) s"
+  summary
+  exit
+}
+took() { echo "  ($1: $((SECONDS - $2)) s)"; }
+# require_tools HINT TOOL...: every TOOL is on the PATH, or a failed prerequisite naming HINT (the
+# packages to install) and the end of the script.
+require_tools() {
+  local hint=$1 missing=() tool
+  shift
+  for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  [[ ${#missing[@]} -eq 0 ]] || { fail_prereq "not installed: ${missing[*]} ($hint)"; finish; }
+}
+
 # private_namespace NAME: enter a new work directory and make a private network namespace with
-# only `lo` ($ns = bastion-NAME-PID) for the servers the script starts; on exit every process in
-# the namespace is stopped and both are removed (KEEP_WORK=1 keeps the directory). Returns
-# non-zero when the namespace cannot be made (the caller reports it). Run commands in it with
-# in_ns CMD...
+# only `lo` ($ns = bastion-NAME-PID) for the servers the script starts; on exit the script's
+# own `before_cleanup` runs if it defines one, every process in the namespace is stopped, and
+# both are removed (KEEP_WORK=1 keeps the directory). Needs root; a failure to make the
+# namespace ends the script as a failed prerequisite. Run commands in it with in_ns CMD...
 private_namespace() {
+  [[ $(id -u) -eq 0 ]] || { fail_prereq "must run as root: the servers run in a private network namespace"; finish; }
   work=$(mktemp -d "${TMPDIR:-/tmp}/bastion-$1.XXXXXX")
   ns=bastion-$1-$$
-  # shellcheck disable=SC2154  # $work and $ns are set above when the trap runs
-  trap 'remove_namespace "$ns"; if [[ -n ${KEEP_WORK:-} ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi' EXIT
+  trap leave_namespace EXIT
   trap 'exit 130' INT TERM
   cd "$work" || exit 1
   export TCP_NODELAY=1
-  ip netns add "$ns" 2>/dev/null && ip netns exec "$ns" ip link set lo up
+  if ! ip netns add "$ns" 2>/dev/null || ! ip netns exec "$ns" ip link set lo up; then
+    fail_prereq "cannot create network namespace $ns"
+    finish
+  fi
+}
+# shellcheck disable=SC2317  # called by the EXIT trap
+leave_namespace() {
+  declare -F before_cleanup >/dev/null && before_cleanup
+  remove_namespace "$ns"
+  if [[ -n ${KEEP_WORK:-} ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
 in_ns() { ip netns exec "$ns" "$@"; }

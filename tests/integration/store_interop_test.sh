@@ -28,49 +28,21 @@ start_time=$SECONDS
 
 # shellcheck source=tests/integration/lib.sh
 source "$here/lib.sh"
-fail_prereq() {  # a missing prerequisite is a failure, never a silent skip
-  echo "FAIL prerequisite: $*"
-  failed=$((failed + 1))
-}
-finish() {
-  echo "total time $((SECONDS - start_time)) s"
-  summary
-  exit
-}
-took() { echo "  ($1: $((SECONDS - $2)) s)"; }
-
 # --- prerequisites ------------------------------------------------------------------------
-missing=()
-for tool in storescu storescp echoscu curl openssl ip timeout; do
-  command -v "$tool" >/dev/null || missing+=("$tool")
-done
-[[ ${#missing[@]} -eq 0 ]] || { fail_prereq "not installed: ${missing[*]} (apt-get install dcmtk curl openssl iproute2)"; finish; }
-[[ $(id -u) -eq 0 ]] || { fail_prereq "must run as root: Orthanc and storescp run in a private network namespace"; finish; }
+require_tools "apt-get install dcmtk curl openssl iproute2" storescu storescp echoscu curl openssl ip timeout
 $py -c 'import pydicom, numpy' 2>/dev/null || { fail_prereq "$py cannot import pydicom and numpy (apt-get install python3-pydicom python3-numpy)"; finish; }
 [[ -d $corpus ]] || { fail_prereq "pydicom's test corpus $corpus is missing (python3-pydicom)"; finish; }
 [[ -f $gen ]] || { fail_prereq "no corpus generator at $gen (set GEN_DATASET=.../gen_dataset.py)"; finish; }
 [[ -x $bastion ]] || { fail_prereq "no Bastion binary at $1"; finish; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/bastion-store-interop.XXXXXX")
-ns=bastion-store-$$
 host_pids=()
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() {
+# shellcheck disable=SC2317  # called on exit, by lib.sh
+before_cleanup() {  # the servers started outside the namespace
   local pid
   for pid in "${host_pids[@]}"; do kill "$pid" 2>/dev/null; done
   for pid in "${host_pids[@]}"; do wait "$pid" 2>/dev/null; done
-  remove_namespace "$ns"
-  if [[ -n ${KEEP_WORK:-} ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-cd "$work" || exit 1
-
-if ! ip netns add "$ns" || ! ip netns exec "$ns" ip link set lo up; then
-  fail_prereq "cannot create network namespace $ns"
-  finish
-fi
-in_ns() { ip netns exec "$ns" "$@"; }
+private_namespace store-interop
 
 free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
