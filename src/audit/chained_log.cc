@@ -246,10 +246,11 @@ struct ChainedAuditLog::Impl {
     const std::string tmp = options.head_path + ".tmp";
     const int hfd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (hfd < 0) return Status::Unavailable("cannot write " + tmp);
-    Status written = WriteAll(hfd, head.dump() + "\n");
-    if (written.ok() && ::fsync(hfd) != 0) written = Status::Unavailable("cannot sync " + tmp);
+    Status head_written = WriteAll(hfd, head.dump() + "\n");
+    if (head_written.ok() && ::fsync(hfd) != 0)
+      head_written = Status::Unavailable("cannot sync " + tmp);
     ::close(hfd);
-    BASTION_RETURN_IF_ERROR(written);
+    BASTION_RETURN_IF_ERROR(head_written);
     if (::rename(tmp.c_str(), options.head_path.c_str()) != 0) {
       return Status::Unavailable("cannot replace " + options.head_path);
     }

@@ -156,6 +156,52 @@ bool IsUsableName(const std::string& s, std::size_t max) {
   });
 }
 
+bool HasKeyId(const JwtKeyList& keys, const std::string& kid) {
+  return std::any_of(keys.begin(), keys.end(),
+                     [&](const JwtPublicKey& k) { return k.key_id() == kid; });
+}
+
+// Claim name checks for Create: a name or a dotted path, short enough to print.
+bool IsUsableClaimName(const std::string& name) { return IsUsableName(name, 256); }
+
+// The scope claim in either of its two shapes (JwtIssuer::scope_claim). Every failure is one
+// fixed description: the reason could echo claim contents, which are the issuer's business.
+Result<Scope> ScopeFromClaim(const Json& claim, const JwtLimits& limits) {
+  const Status malformed = Refuse("JWT scope claim is malformed");
+  if (claim.is_object()) {
+    std::size_t values = 0;
+    for (const auto& [name, list] : claim.items()) {
+      if (!list.is_array()) return malformed;
+      values += list.size();
+    }
+    if (values > limits.max_scope_values) return Refuse("JWT scope claim has too many values");
+    Result<Scope> scope = ScopeFromJson(claim);
+    if (!scope.ok()) return malformed;
+    return scope;
+  }
+  std::vector<std::string> arguments;
+  if (claim.is_string()) {
+    arguments.push_back(claim.get<std::string>());
+  } else if (claim.is_array()) {
+    if (claim.empty()) return malformed;
+    if (claim.size() > limits.max_scope_values) {
+      return Refuse("JWT scope claim has too many values");
+    }
+    for (const Json& entry : claim) {
+      if (!entry.is_string()) return malformed;
+      arguments.push_back(entry.get<std::string>());
+    }
+  } else {
+    return malformed;
+  }
+  for (const std::string& a : arguments) {
+    if (a.size() > limits.max_scope_entry_bytes) return malformed;
+  }
+  Result<Scope> scope = ParseScopeArguments(arguments);
+  if (!scope.ok()) return malformed;
+  return scope;
+}
+
 Result<Identity> VerifyUnguarded(const std::vector<JwtIssuer>& issuers, const JwtLimits& limits,
                                  std::string_view token,
                                  std::chrono::system_clock::time_point now) {
@@ -209,13 +255,25 @@ Result<Identity> VerifyUnguarded(const std::vector<JwtIssuer>& issuers, const Jw
   }
 
   const std::string_view signing_input = token.substr(0, dot2);
-  bool verified = false;
-  for (const JwtPublicKey& key : issuer->keys) {
-    if (key.algorithm() != *alg) continue;
-    if (!kid.empty() && !key.key_id().empty() && kid != key.key_id()) continue;
-    if (VerifySignature(key, signing_input, *signature)) {
-      verified = true;
-      break;
+  auto verified_by = [&](const JwtKeyList& keys) {
+    for (const JwtPublicKey& key : keys) {
+      if (key.algorithm() != *alg) continue;
+      if (!kid.empty() && !key.key_id().empty() && kid != key.key_id()) continue;
+      if (VerifySignature(key, signing_input, *signature)) return true;
+    }
+    return false;
+  };
+  bool verified = verified_by(issuer->keys);
+  if (!verified && issuer->key_source) {
+    std::shared_ptr<const JwtKeyList> current = issuer->key_source->Keys();
+    verified = current && verified_by(*current);
+    // A kid we have never seen may be a key the issuer has just rotated in; the source
+    // decides whether to look (it rate-limits), so a forged kid costs at most one fetch
+    // per interval however many tokens carry it.
+    if (!verified && (!current || current->empty() ||
+                      (!kid.empty() && !HasKeyId(issuer->keys, kid) && !HasKeyId(*current, kid)))) {
+      std::shared_ptr<const JwtKeyList> newer = issuer->key_source->KeysForUnknownKid();
+      if (newer && newer != current) verified = verified_by(*newer);
     }
   }
   if (!verified) return Refuse("JWT signature is not valid");
@@ -251,30 +309,7 @@ Result<Identity> VerifyUnguarded(const std::vector<JwtIssuer>& issuers, const Jw
   }
   if (!aud_ok) return Refuse("JWT audience does not match");
 
-  Identity identity;
-  identity.source = Identity::Source::kJwt;
-  auto user_it = payload->find(issuer->username_claim);
-  if (user_it == payload->end() || !user_it->is_string() ||
-      !IsUsableName(user_it->get_ref<const std::string&>(), limits.max_username_bytes)) {
-    return Refuse("JWT has no usable " + issuer->username_claim + " claim");
-  }
-  identity.user = user_it->get<std::string>();
-  if (auto roles_it = payload->find(issuer->roles_claim); roles_it != payload->end()) {
-    auto add_role = [&](const Json& r) -> bool {
-      if (!r.is_string() || !IsUsableName(r.get_ref<const std::string&>(), 64)) return false;
-      identity.roles.push_back(r.get<std::string>());
-      return true;
-    };
-    if (roles_it->is_array()) {
-      if (roles_it->size() > limits.max_roles) return Refuse("JWT carries too many roles");
-      for (const Json& r : *roles_it) {
-        if (!add_role(r)) return Refuse("JWT roles claim has a value that is not a role name");
-      }
-    } else if (!add_role(*roles_it)) {
-      return Refuse("JWT roles claim is neither a string nor a list of strings");
-    }
-  }
-  return identity;
+  return internal::IdentityFromClaims(*payload, *issuer, limits);
 }
 
 }  // namespace
@@ -360,6 +395,60 @@ Result<JwtPublicKey> JwtPublicKey::FromPemFile(const std::string& path, std::str
   return key;
 }
 
+namespace internal {
+
+const Json* FindClaim(const Json& payload, std::string_view name, std::size_t max_segments) {
+  if (!payload.is_object() || name.empty()) return nullptr;
+  if (auto it = payload.find(name); it != payload.end()) return &*it;
+  const Json* at = &payload;
+  std::size_t segments = 0;
+  while (true) {
+    const std::size_t dot = name.find('.');
+    const std::string_view segment = name.substr(0, dot);
+    if (segment.empty() || ++segments > max_segments || !at->is_object()) return nullptr;
+    auto it = at->find(segment);
+    if (it == at->end()) return nullptr;
+    at = &*it;
+    if (dot == std::string_view::npos) return at;
+    name.remove_prefix(dot + 1);
+  }
+}
+
+Result<Identity> IdentityFromClaims(const Json& payload, const JwtIssuer& issuer,
+                                    const JwtLimits& limits) {
+  Identity identity;
+  identity.source = Identity::Source::kJwt;
+  const Json* user = FindClaim(payload, issuer.username_claim, limits.max_claim_path_segments);
+  if (user == nullptr || !user->is_string() ||
+      !IsUsableName(user->get_ref<const std::string&>(), limits.max_username_bytes)) {
+    return Refuse("JWT has no usable " + issuer.username_claim + " claim");
+  }
+  identity.user = user->get<std::string>();
+  if (const Json* roles = FindClaim(payload, issuer.roles_claim, limits.max_claim_path_segments)) {
+    auto add_role = [&](const Json& r) -> bool {
+      if (!r.is_string() || !IsUsableName(r.get_ref<const std::string&>(), 64)) return false;
+      identity.roles.push_back(r.get<std::string>());
+      return true;
+    };
+    if (roles->is_array()) {
+      if (roles->size() > limits.max_roles) return Refuse("JWT carries too many roles");
+      for (const Json& r : *roles) {
+        if (!add_role(r)) return Refuse("JWT roles claim has a value that is not a role name");
+      }
+    } else if (!add_role(*roles)) {
+      return Refuse("JWT roles claim is neither a string nor a list of strings");
+    }
+  }
+  if (!issuer.scope_claim.empty()) {
+    const Json* scope = FindClaim(payload, issuer.scope_claim, limits.max_claim_path_segments);
+    if (scope == nullptr) return Refuse("JWT has no scope claim");
+    BASTION_ASSIGN_OR_RETURN(identity.scope, ScopeFromClaim(*scope, limits));
+  }
+  return identity;
+}
+
+}  // namespace internal
+
 Result<JwtVerifier> JwtVerifier::Create(std::vector<JwtIssuer> issuers, JwtLimits limits) {
   std::set<std::string> seen;
   for (const JwtIssuer& i : issuers) {
@@ -368,9 +457,12 @@ Result<JwtVerifier> JwtVerifier::Create(std::vector<JwtIssuer> issuers, JwtLimit
     if (!seen.insert(i.issuer).second) return Status::Conflict(ctx + " is configured twice");
     if (i.audiences.empty()) return Status::Malformed(ctx + " needs at least one audience");
     if (i.allowed_algorithms.empty()) return Status::Malformed(ctx + " allows no algorithm");
-    if (i.keys.empty()) return Status::Malformed(ctx + " has no public key");
-    if (i.username_claim.empty() || i.roles_claim.empty()) {
-      return Status::Malformed(ctx + " needs username and roles claim names");
+    if (i.keys.empty() && !i.key_source) return Status::Malformed(ctx + " has no public key");
+    if (!IsUsableClaimName(i.username_claim) || !IsUsableClaimName(i.roles_claim) ||
+        (!i.scope_claim.empty() && !IsUsableClaimName(i.scope_claim))) {
+      return Status::Malformed(ctx +
+                               " needs usable username and roles claim names (and scope, "
+                               "when given): 1-256 printable characters");
     }
     if (i.clock_skew < std::chrono::seconds(0) || i.clock_skew > std::chrono::minutes(10)) {
       return Status::Malformed(ctx + " clock skew must be 0..600 seconds");
@@ -383,7 +475,8 @@ Result<JwtVerifier> JwtVerifier::Create(std::vector<JwtIssuer> issuers, JwtLimit
       }
     }
   }
-  if (limits.max_token_bytes == 0 || limits.max_json_depth < 1) {
+  if (limits.max_token_bytes == 0 || limits.max_json_depth < 1 ||
+      limits.max_claim_path_segments == 0) {
     return Status::Malformed("JWT limits must be positive");
   }
   return JwtVerifier(std::move(issuers), limits);

@@ -9,7 +9,15 @@
 // inside. Bounded: the token size is checked before decoding, JSON depth and duplicate
 // member names are refused. Errors are Unauthenticated with a fixed description and never
 // contain token contents.
-// Thread-safety: a JwtVerifier is immutable after Create(); Verify() may run concurrently.
+// Claims are found by name or by a dotted path into nested objects ("realm_access.roles", as
+// Keycloak emits roles); the roles claim gives Identity::roles and, when configured, the scope
+// claim gives Identity::scope, failing closed: a configured scope claim that is missing or
+// malformed refuses the token.
+// Keys come from the issuer's fixed list and, optionally, from a JwtKeySource whose set may
+// change (a JWK Set fetched from the issuer's URL, security/jwks_cache.h); the verifier itself
+// does no I/O and asks the source for a newer set only when a token names a key it lacks.
+// Thread-safety: a JwtVerifier is immutable after Create(); Verify() may run concurrently
+// (a JwtKeySource is thread-safe by contract).
 #pragma once
 
 #include <chrono>
@@ -54,13 +62,39 @@ class JwtPublicKey {
   std::string key_id_;
 };
 
+using JwtKeyList = std::vector<JwtPublicKey>;
+
+// Keys of one issuer that may change while the verifier runs (key rotation). Implementations
+// must be thread-safe; Keys() is on every verification's path and should not block.
+class JwtKeySource {
+ public:
+  virtual ~JwtKeySource() = default;
+  // The current keys; never null (empty while none is known yet).
+  virtual std::shared_ptr<const JwtKeyList> Keys() const = 0;
+  // Called when a token names a "kid" that no current key has, or when there is no key yet:
+  // the source may look for a newer set (rate-limited, so forged kids cannot make it hammer
+  // the issuer) and returns the keys to try, possibly the same as before. May block for as
+  // long as one fetch may take.
+  virtual std::shared_ptr<const JwtKeyList> KeysForUnknownKid() = 0;
+};
+
 struct JwtIssuer {
   std::string issuer;                  // exact "iss"
   std::vector<std::string> audiences;  // the token's "aud" must contain one (required)
   std::vector<JwtAlgorithm> allowed_algorithms;
-  std::vector<JwtPublicKey> keys;
+  std::vector<JwtPublicKey> keys;            // fixed keys (PEM files, a JWKS file): always kept
+  std::shared_ptr<JwtKeySource> key_source;  // optional: keys that change (a JWKS URL)
+  // Claim names: a member of the payload, or, when the payload has no member of that exact
+  // name, a path of member names joined by dots into nested objects ("realm_access.roles").
+  // The exact name wins so that URL-shaped names ("https://example.org/roles") keep working.
   std::string roles_claim = "roles";  // array of strings, or one string
   std::string username_claim = "sub";
+  // Empty: no scope claim (the identity may see every study its roles allow). Otherwise the
+  // claim is required and is either an object {"institution": ["A"], "label": ["x"]} (the
+  // shape of ScopeToJson) or the `--scope` arguments: a list of "ATTRIBUTE=VALUE" strings, or
+  // one such string. {} is "all studies"; an empty list is refused (it grants nothing, and
+  // an IdP emits it when an attribute was never set).
+  std::string scope_claim;
   std::chrono::seconds clock_skew{60};
 };
 
@@ -69,6 +103,9 @@ struct JwtLimits {
   int max_json_depth = 8;
   std::size_t max_roles = 64;
   std::size_t max_username_bytes = 256;
+  std::size_t max_scope_values = 64;        // values over all attributes of the scope claim
+  std::size_t max_scope_entry_bytes = 320;  // one "ATTRIBUTE=VALUE" string
+  std::size_t max_claim_path_segments = 6;  // "a.b.c": 3
 };
 
 class JwtVerifier {

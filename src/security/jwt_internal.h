@@ -30,5 +30,17 @@ namespace internal {
 // nested `max_depth` deep or more (the root object is depth 0). nullopt on any failure.
 std::optional<nlohmann::json> ParseStrictJson(std::string_view text, int max_depth);
 
+// The claim `name` of `payload`: the member of that exact name, else the dotted path into
+// nested objects (JwtIssuer). nullptr when absent or when the path has more than
+// `max_segments` segments.
+const nlohmann::json* FindClaim(const nlohmann::json& payload, std::string_view name,
+                                std::size_t max_segments);
+
+// The identity the claims of a verified token speak for (user, roles, scope), per the
+// issuer's claim names; Unauthenticated with a fixed description when a claim is unusable.
+// Split from Verify so the claim rules can be fuzzed without signing each input.
+Result<Identity> IdentityFromClaims(const nlohmann::json& payload, const JwtIssuer& issuer,
+                                    const JwtLimits& limits);
+
 }  // namespace internal
 }  // namespace bastion::security

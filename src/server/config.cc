@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "audit/syslog_exporter.h"
+#include "server/jwks_https.h"
 
 namespace bastion::server {
 namespace {
@@ -280,18 +281,42 @@ Result<Config> LoadConfig(const std::string& data_dir) {
       t.Get("audience", issuer.audience);
       t.Get("public_keys", issuer.public_key_files);
       t.Get("jwks_file", issuer.jwks_file);
+      t.Get("jwks_url", issuer.jwks_url);
+      t.Get("jwks_ca_file", issuer.jwks_ca_file);
+      t.Get("jwks_refresh_seconds", issuer.jwks_refresh_seconds);
+      t.Get("jwks_min_refresh_seconds", issuer.jwks_min_refresh_seconds);
+      t.Get("jwks_timeout_seconds", issuer.jwks_timeout_seconds);
       t.Get("algorithms", issuer.algorithms);
       t.Get("username_claim", issuer.username_claim);
       t.Get("roles_claim", issuer.roles_claim);
+      t.Get("scope_claim", issuer.scope_claim);
       t.Get("clock_skew_seconds", issuer.clock_skew_seconds);
       t.RejectUnknownKeys();
       if (issuer.issuer.empty() || issuer.audience.empty() ||
-          (issuer.public_key_files.empty() && issuer.jwks_file.empty())) {
+          (issuer.public_key_files.empty() && issuer.jwks_file.empty() &&
+           issuer.jwks_url.empty())) {
         errors.push_back(
-            "each [[jwt_issuers]] needs issuer, audience and public_keys or jwks_file");
+            "each [[jwt_issuers]] needs issuer, audience and public_keys, jwks_file or jwks_url");
+      }
+      if (!issuer.jwks_url.empty()) {
+        if (Result<JwksUrl> url = ParseJwksUrl(issuer.jwks_url); !url.ok()) {
+          errors.push_back("jwt_issuers: " + url.status().message());
+        }
+      } else if (!issuer.jwks_ca_file.empty()) {
+        errors.push_back("jwt_issuers: jwks_ca_file is set but jwks_url is not");
+      }
+      if (issuer.jwks_min_refresh_seconds == 0 ||
+          issuer.jwks_refresh_seconds < issuer.jwks_min_refresh_seconds ||
+          issuer.jwks_refresh_seconds > 7 * 24 * 3600) {
+        errors.push_back(
+            "jwt_issuers: need 1 <= jwks_min_refresh_seconds <= jwks_refresh_seconds <= 604800");
+      }
+      if (issuer.jwks_timeout_seconds == 0 || issuer.jwks_timeout_seconds > 120) {
+        errors.push_back("jwt_issuers: jwks_timeout_seconds must be 1-120");
       }
       for (std::string& key : issuer.public_key_files) key = config.Resolve(key);
       issuer.jwks_file = config.Resolve(issuer.jwks_file);
+      issuer.jwks_ca_file = config.Resolve(issuer.jwks_ca_file);
       config.jwt_issuers.push_back(std::move(issuer));
     }
   }
@@ -467,9 +492,15 @@ std::string RenderInitialConfig(const std::string& ae_title, std::uint16_t dicom
        "# audience = \"bastion\"\n"
        "# public_keys = [\"jwt/idp.pem\"]\n"
        "# jwks_file = \"jwt/idp-jwks.json\"  # its JWK Set (RFC 7517), with or instead of keys\n"
+       "# jwks_url = \"https://idp.example.org/realms/x/protocol/openid-connect/certs\"\n"
+       "# jwks_ca_file = \"jwt/idp-ca.pem\"  # default: the system trust store\n"
+       "# jwks_refresh_seconds = 3600      # refetched this often, and on an unknown kid...\n"
+       "# jwks_min_refresh_seconds = 60    # ...but never more often than this\n"
+       "# jwks_timeout_seconds = 10\n"
        "# algorithms = [\"RS256\", \"ES256\", \"EdDSA\"]\n"
        "# username_claim = \"sub\"\n"
-       "# roles_claim = \"roles\"\n"
+       "# roles_claim = \"roles\"           # a dotted path too: \"realm_access.roles\"\n"
+       "# scope_claim = \"bastion_scope\"   # if set, required: {\"label\": [\"research\"]}\n"
        "# clock_skew_seconds = 60\n"
        "\n"
        "# Custom roles besides admin, modality, viewer and auditor:\n"

@@ -62,9 +62,17 @@ struct JwtIssuerConfig {
   std::string audience;
   std::vector<std::string> public_key_files;
   std::string jwks_file;  // a JWK Set (RFC 7517 5) of public keys, instead of or besides those
+  // The issuer's jwks_uri (https:// only), fetched at start-up and kept current; keys from
+  // public_keys and jwks_file are kept beside it whatever it serves.
+  std::string jwks_url;
+  std::string jwks_ca_file;  // CAs for jwks_url's certificate; empty: the system trust store
+  std::uint32_t jwks_refresh_seconds = 3600;    // refetched this often...
+  std::uint32_t jwks_min_refresh_seconds = 60;  // ...and on an unknown kid, at most this often
+  std::uint32_t jwks_timeout_seconds = 10;      // connect + TLS + request + response
   std::vector<std::string> algorithms = {"RS256", "ES256", "EdDSA"};
-  std::string username_claim = "sub";
+  std::string username_claim = "sub";  // claim names may be dotted paths: realm_access.roles
   std::string roles_claim = "roles";
+  std::string scope_claim;  // empty: none; else required (security/jwt.h JwtIssuer)
   std::uint32_t clock_skew_seconds = 60;
 };
 

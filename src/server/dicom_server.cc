@@ -12,11 +12,13 @@
 #include "net/transport/server.h"
 #include "net/transport/tls_context.h"
 #include "security/jwks.h"
+#include "security/jwks_cache.h"
 #include "security/jwt.h"
 #include "security/lockout.h"
 #include "server/association_gate.h"
 #include "server/dicom_session.h"
 #include "server/find_service.h"
+#include "server/jwks_https.h"
 #include "server/web_server.h"
 
 namespace bastion::server {
@@ -25,9 +27,17 @@ namespace {
 
 constexpr const char* kVerificationSopClass = "1.2.840.10008.1.1";
 
-Result<JwtVerifier> BuildJwtVerifier(const Config& config) {
+// Issuers with a jwks_url get a JwksCache fetched once here and kept current by one
+// background thread. A first fetch that fails does not stop the server: DIMSE peers,
+// passwords and bearer tokens do not depend on the IdP, and a PACS that cannot start while
+// the IdP is down stops the modalities too. That issuer's tokens are refused (fail closed)
+// until a fetch succeeds, retried every jwks_min_refresh_seconds; the failure is one of the
+// start-up warnings (printed by `bastion serve`) and logged.
+// The thread lives as long as the last copy of the returned function (gate and web server).
+Result<JwtVerifier> BuildJwtVerifier(const Config& config, std::vector<std::string>& warnings) {
   if (config.jwt_issuers.empty()) return JwtVerifier();
   std::vector<security::JwtIssuer> issuers;
+  std::vector<std::shared_ptr<security::JwksCache>> caches;
   for (const JwtIssuerConfig& c : config.jwt_issuers) {
     security::JwtIssuer issuer;
     issuer.issuer = c.issuer;
@@ -55,15 +65,46 @@ Result<JwtVerifier> BuildJwtVerifier(const Config& config) {
       }
       issuer.keys.insert(issuer.keys.end(), set.begin(), set.end());
     }
+    if (!c.jwks_url.empty()) {
+      const std::string ctx = "jwt_issuers " + c.issuer;
+      BASTION_ASSIGN_OR_RETURN(JwksUrl url, ParseJwksUrl(c.jwks_url));
+      JwksFetchLimits fetch_limits;
+      fetch_limits.timeout = std::chrono::seconds(c.jwks_timeout_seconds);
+      auto fetcher = JwksHttpsFetcher::Create(url, c.jwks_ca_file, fetch_limits);
+      if (!fetcher.ok()) return fetcher.status().WithContext(ctx);
+      security::JwksCache::Options options;
+      options.name = url.url;
+      options.allowed_algorithms = issuer.allowed_algorithms;
+      options.limits.max_bytes = fetch_limits.max_body_bytes;
+      options.policy.refresh_interval = std::chrono::seconds(c.jwks_refresh_seconds);
+      options.policy.min_refresh_interval = std::chrono::seconds(c.jwks_min_refresh_seconds);
+      auto cache = security::JwksCache::Create(std::move(options),
+                                               [f = std::move(*fetcher)] { return f.Fetch(); });
+      if (!cache.ok()) return cache.status().WithContext(ctx);
+      if (Status first = (*cache)->Refresh(); !first.ok()) {
+        warnings.push_back(ctx + ": " + first.message() + "; its tokens are refused until " +
+                           url.url + " answers (retried every " +
+                           std::to_string(c.jwks_min_refresh_seconds) + " s)");
+      }
+      issuer.key_source = *cache;
+      caches.push_back(std::move(*cache));
+    }
     issuer.username_claim = c.username_claim;
     issuer.roles_claim = c.roles_claim;
+    issuer.scope_claim = c.scope_claim;
     issuer.clock_skew = std::chrono::seconds(c.clock_skew_seconds);
     issuers.push_back(std::move(issuer));
   }
   BASTION_ASSIGN_OR_RETURN(auto verifier, security::JwtVerifier::Create(std::move(issuers)));
-  auto shared = std::make_shared<security::JwtVerifier>(std::move(verifier));
+  struct Shared {
+    Shared(security::JwtVerifier v, std::vector<std::shared_ptr<security::JwksCache>> c)
+        : verifier(std::move(v)), refresher(std::move(c)) {}
+    security::JwtVerifier verifier;
+    security::JwksRefresher refresher;
+  };
+  auto shared = std::make_shared<const Shared>(std::move(verifier), std::move(caches));
   return JwtVerifier([shared](std::string_view token) {
-    return shared->Verify(token, std::chrono::system_clock::now());
+    return shared->verifier.Verify(token, std::chrono::system_clock::now());
   });
 }
 
@@ -137,7 +178,7 @@ Result<std::vector<std::string>> DicomServer::Start() {
   parts_->ingest_pool =
       std::make_unique<boost::asio::thread_pool>(std::max(1u, config.storage.ingest_threads));
 
-  BASTION_ASSIGN_OR_RETURN(JwtVerifier jwt, BuildJwtVerifier(config));
+  BASTION_ASSIGN_OR_RETURN(JwtVerifier jwt, BuildJwtVerifier(config, warnings));
   const JwtVerifier web_jwt = jwt;
   parts_->gate =
       std::make_unique<AssociationGate>(local, dir_.roles, *dir_.users, *dir_.peers, std::move(jwt),

@@ -12,7 +12,6 @@ namespace {
 using dicom::Tag;
 using dicom::Vr;
 
-constexpr Tag kCommandGroupLength{0x0000, 0x0000};
 constexpr Tag kAffectedSopClassUid{0x0000, 0x0002};
 constexpr Tag kCommandFieldTag{0x0000, 0x0100};
 constexpr Tag kMessageId{0x0000, 0x0110};
