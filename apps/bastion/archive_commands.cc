@@ -7,9 +7,12 @@
 //   bastion index stats|list --dir DIR [--study UID] [--json]
 #include <unistd.h>
 
+#include <atomic>
 #include <iostream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "commands.h"
 #include "file_list.h"
@@ -38,6 +41,12 @@ Result<Opened> Open(const std::string& data_dir) {
   return o;
 }
 
+// Files imported at once. Each instance's completion waits on two fsyncs (its file, then its
+// directory after the rename) that take milliseconds on a virtual disk and little CPU; one
+// file at a time left the disk idle between them (100,600 small instances in 668 s). The
+// archive is safe to share, so several files go through the same ingest path together.
+constexpr unsigned kImportThreads = 8;
+
 void RegisterImport(CLI::App& app) {
   struct Args {
     std::string dir;
@@ -53,28 +62,48 @@ void RegisterImport(CLI::App& app) {
     std::vector<std::string> errors;
     const auto files = CollectFiles(args->inputs, errors);
     for (const auto& e : errors) std::cerr << "bastion import: " << e << "\n";
-    std::uint64_t stored = 0, identical = 0, skipped = 0, failed = errors.size();
+    std::atomic<std::uint64_t> stored = 0, identical = 0, skipped = 0, done = 0;
+    std::atomic<std::uint64_t> failed = errors.size();
+    std::atomic<std::size_t> next = 0;
+    std::mutex mutex;  // the studies set, stderr and the progress line
     std::set<std::string> studies;
     ProgressLine progress("imported", files.size());
     const std::string user = LocalUser();
-    for (std::size_t i = 0; i < files.size(); ++i) {
-      progress.Update(i);
-      auto result = opened->service->archive->ImportFile(files[i], user);
-      if (!result.ok() && result.status().code() == StatusCode::kUnsupported) {
-        // Not a DICOM file (a manifest beside the images): reported, not a failure.
-        std::cerr << "\nbastion import: " << files[i] << ": skipped: " << result.status().message()
-                  << "\n";
-        ++skipped;
-        continue;
+    archive::Archive& archive = *opened->service->archive;
+    // The calling thread imports too, and alone updates the progress line.
+    auto work = [&](bool report_progress) {
+      for (std::size_t i = next++; i < files.size(); i = next++) {
+        auto result = archive.ImportFile(files[i], user);
+        ++done;
+        if (!result.ok()) {
+          std::lock_guard<std::mutex> lock(mutex);
+          if (result.status().code() == StatusCode::kUnsupported) {
+            // Not a DICOM file (a manifest beside the images): reported, not a failure.
+            std::cerr << "\nbastion import: " << files[i]
+                      << ": skipped: " << result.status().message() << "\n";
+            ++skipped;
+          } else {
+            std::cerr << "\nbastion import: " << files[i] << ": " << result.status().message()
+                      << "\n";
+            ++failed;
+          }
+        } else {
+          (result->outcome == index::AddOutcome::kIdentical ? identical : stored) += 1;
+          std::lock_guard<std::mutex> lock(mutex);
+          if (studies.size() < 100) studies.insert(result->record.study.study_instance_uid);
+        }
+        if (report_progress) {
+          std::lock_guard<std::mutex> lock(mutex);
+          progress.Update(done.load());
+        }
       }
-      if (!result.ok()) {
-        std::cerr << "\nbastion import: " << files[i] << ": " << result.status().message() << "\n";
-        ++failed;
-        continue;
-      }
-      (result->outcome == index::AddOutcome::kIdentical ? identical : stored) += 1;
-      if (studies.size() < 100) studies.insert(result->record.study.study_instance_uid);
-    }
+    };
+    std::vector<std::thread> threads;
+    const std::size_t helpers =
+        std::min<std::size_t>(kImportThreads - 1, files.size() > 1 ? files.size() - 1 : 0);
+    for (std::size_t t = 0; t < helpers; ++t) threads.emplace_back(work, false);
+    work(true);
+    for (std::thread& t : threads) t.join();
     progress.Update(files.size());
     progress.Finish();
     audit::AuditEvent event;
@@ -84,13 +113,13 @@ void RegisterImport(CLI::App& app) {
     event.user = user;
     event.local_ae_title = opened->dir.config.dicom.ae_title;
     event.study_instance_uids.assign(studies.begin(), studies.end());
-    event.instance_count = stored;
-    event.description = "imported " + std::to_string(stored) + " instance(s) from local files, " +
-                        std::to_string(identical) + " already stored, " + std::to_string(failed) +
-                        " failed";
+    event.instance_count = stored.load();
+    event.description = "imported " + std::to_string(stored.load()) +
+                        " instance(s) from local files, " + std::to_string(identical.load()) +
+                        " already stored, " + std::to_string(failed.load()) + " failed";
     opened->dir.audit->Emit(event);
-    std::cout << "imported " << stored << ", already stored " << identical << ", failed " << failed
-              << "\n";
+    std::cout << "imported " << stored.load() << ", already stored " << identical.load()
+              << ", failed " << failed.load() << "\n";
     if (failed != 0) ExitCode() = 1;
   });
 }

@@ -6,6 +6,7 @@
 #   bash bench/dicomweb/run_all.sh [--bastion BINARY] [--no-bastion] [--quick] [--fresh-orthanc]
 #        [--data DIR] [--studies 100000|10000] [--iterations N] [--qido-max-seconds S] [--meta-iterations N]
 #        [--frames-seconds S] [--frames-clients N] [--rounds R] [--stow-batch K] [--out-dir DIR]
+#        [--only stow]
 # What it measures (the client is bench/dicomweb/dwclient.py: Python's http.client/ssl, no
 # third-party HTTP stack, HTTP/1.1 keep-alive, no compression, the same requests for both servers):
 #   QIDO-RS  GET /dicom-web/studies?PatientID=X, ?PatientName=PREFIX*, ?StudyDate=FROM-TO on a
@@ -40,6 +41,8 @@
 # SeriesMetadata "Full" = read every instance, which is also what Bastion answers with).
 # --quick: 10,000 studies, 20 QIDO and 5 metadata iterations, 5 s of frames, 1 round, results in /tmp.
 # --no-bastion: Orthanc alone (to validate the peer side).
+# --only stow: the STOW-RS rounds (and their ceiling and QIDO-RS count) alone, both servers
+#   starting empty: no 100,000-study corpus, no loading, no metadata, QIDO or frames (~3 min).
 # --fresh-orthanc: load Orthanc by C-STORE even if an earlier run left its loaded store in
 #   DIR/dicomweb/orthanc-db-STUDIES (reused otherwise: same files, same Orthanc version).
 # 20 minutes on 2 cores once the corpora exist and Orthanc's loaded store is cached (more on a
@@ -56,7 +59,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 BIN=$ROOT/build/release/apps/bastion/bastion
 DATA=/work/benchdata
 NO_BASTION=0 FRESH_ORTHANC=0 QUICK=0 STUDIES=100000 ITER=200 QIDO_MAX_S=180 META_ITER=20 FR_SECS=20 FR_CLIENTS=16
-ROUNDS=3 STOW_BATCH=50 STOW_CLIENTS=4 OUTDIR=''
+ROUNDS=3 STOW_BATCH=50 STOW_CLIENTS=4 OUTDIR='' ONLY=''
 SET_STUDIES='' SET_ITER='' SET_META='' SET_FR='' SET_ROUNDS=''
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -74,6 +77,7 @@ while [[ $# -gt 0 ]]; do
     --rounds) SET_ROUNDS=$2; shift ;;
     --stow-batch) STOW_BATCH=$2; shift ;;
     --out-dir) OUTDIR=$2; shift ;;
+    --only) ONLY=$2; shift ;;
     *) echo "unknown option $1 (see the header of $0)" >&2; exit 2 ;;
   esac
   shift
@@ -84,6 +88,7 @@ FR_SECS=${SET_FR:-$FR_SECS} ROUNDS=${SET_ROUNDS:-$ROUNDS}
 [[ $STUDIES == 100000 || $STUDIES == 10000 ]] || { echo "--studies is 100000 or 10000" >&2; exit 2; }
 ((ROUNDS >= 1 && ROUNDS <= 3)) || { echo "--rounds is 1 to 3 (the STOW corpus has 3 rounds of new instances)" >&2; exit 2; }
 ((1000 % STOW_BATCH == 0)) || { echo "--stow-batch must divide 1000" >&2; exit 2; }
+[[ -z $ONLY || $ONLY == stow ]] || { echo "--only takes stow" >&2; exit 2; }
 [[ $(id -u) == 0 ]] || { echo "run as root (ip netns)" >&2; exit 1; }
 T_START=$(date +%s)
 STAMP=$(date +%Y%m%d-%H%M%S)
@@ -92,7 +97,7 @@ if [[ -z $OUTDIR ]]; then
   if [[ $QUICK == 1 ]]; then OUTDIR=/tmp/bastion-dwbench-quick-$STAMP; else OUTDIR=$HERE; fi
 fi
 mkdir -p "$LOGDIR" "$OUTDIR"
-OUT=$OUTDIR/results-$(date +%Y-%m-%d).md
+OUT=$OUTDIR/results-$(date +%Y-%m-%d)${ONLY:+-$ONLY}.md
 CSV=${OUT%.md}.csv
 NS=${DWBENCH_NS:-bastiondwbench}  # the network namespace (another name lets two runs coexist)
 STEP_TIMEOUT=1800  # seconds allowed to one loading or client command
@@ -111,8 +116,10 @@ corpus() {  # corpus DIR COUNT gen_dataset.py args...
   fi
 }
 Q=$DATA/q/studies  # the C-FIND benchmark's (bench/retrieve/run_all.sh) corpus, same command
-corpus "$Q" 100000 --patients 50000 --studies 2 --series 1 --instances 1 --size 16 --seed Q
-if [[ $STUDIES == 10000 ]]; then  # its first 5,000 patients, hard-linked, as bench/retrieve does
+[[ -z $ONLY ]] && corpus "$Q" 100000 --patients 50000 --studies 2 --series 1 --instances 1 --size 16 --seed Q
+if [[ -n $ONLY ]]; then
+  QS=''
+elif [[ $STUDIES == 10000 ]]; then  # its first 5,000 patients, hard-linked, as bench/retrieve does
   QS=$DATA/q/studies-10000
   if [[ $(find "$QS" -name '*.dcm' 2>/dev/null | wc -l) -ne 10000 ]]; then
     rm -rf "$QS"; mkdir -p "$QS"
@@ -310,6 +317,10 @@ hwm_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo n/a;
 SERVERS=(orthanc)
 [[ $NO_BASTION == 0 ]] && SERVERS=(bastion orthanc)
 UPTIME_START=$(uptime)
+order_for() {  # order_for ROUND: the servers, reversed on even rounds
+  if ((${#SERVERS[@]} == 2 && $1 % 2 == 0)); then echo "${SERVERS[1]} ${SERVERS[0]}"; else echo "${SERVERS[*]}"; fi
+}
+if [[ -z $ONLY ]]; then  # the loading, metadata, QIDO-RS and frames measurements
 find "$QS" "$SER" -name '*.dcm' -print0 | xargs -0 cat >/dev/null  # same page-cache state for both loads
 
 # --- Load both servers with the same files ---------------------------------------------------
@@ -404,9 +415,6 @@ for srv in "${SERVERS[@]}"; do
 done
 
 # --- Frames and STOW-RS, R rounds, the order of the servers alternating -----------------------
-order_for() {  # order_for ROUND: the servers, reversed on even rounds
-  if ((${#SERVERS[@]} == 2 && $1 % 2 == 0)); then echo "${SERVERS[1]} ${SERVERS[0]}"; else echo "${SERVERS[*]}"; fi
-}
 for r in $(seq "$ROUNDS"); do
   for srv in $(order_for "$r"); do
     if [[ $srv == bastion ]]; then args=("${B_VIEW[@]}"); else args=("${O_CLIENT[@]}"); fi
@@ -414,6 +422,11 @@ for r in $(seq "$ROUNDS"); do
       --clients "$FR_CLIENTS" --seconds "$FR_SECS" --frame-bytes "$FRAME_BYTES" --seed "frames-r$r"
   done
 done
+else  # --only stow: both servers start empty
+  for srv in "${SERVERS[@]}"; do
+    if [[ $srv == bastion ]]; then bastion_start; else orthanc_start; fi
+  done
+fi
 for r in $(seq "$ROUNDS"); do
   find "$STOW/P$(printf %05d $((2 * r - 2)))" "$STOW/P$(printf %05d $((2 * r - 1)))" -name '*.dcm' -print0 | xargs -0 cat >/dev/null
   for srv in $(order_for "$r"); do
@@ -480,8 +493,12 @@ UPTIME_END=$(uptime)
   fi
   echo "- Orthanc $ORTHANC_VERSION with orthanc-dicomweb $DW_VERSION (Debian packages unpacked with dpkg -x, no service): $O_TLS_NOTE, HTTP basic auth (AuthenticationEnabled, one RegisteredUsers entry), otherwise default settings (SQLite index, DICOMweb SeriesMetadata \"Full\", HttpThreadsCount 50, KeepAlive)."
   echo "- Client: bench/dicomweb/dwclient.py (Python $("$PY" -c 'import platform; print(platform.python_version())') http.client + ssl, HTTP/1.1 keep-alive, no compression), run inside the same loopback-only network namespace as both servers."
-  echo "- Corpora: QIDO $STUDIES studies (gen_dataset.py seed Q, 2 per patient, 1 instance 16x16 each); metadata and frames: one series of 600 CT 512x512 instances (seed W, StudyInstanceUID $SER_STUDY); STOW: 1,000 new CT 512x512 instances per round (seed T). Bastion loaded with \`bastion import\`, Orthanc by C-STORE (storescu, 2 associations), before the measurements."
-  echo "- QIDO: 5 warm-ups then $ITER requests per query (at most ${QIDO_MAX_S} s per query); metadata: 1 cold (server just started, its store evicted from the page cache) then $META_ITER warm; frames: $FR_CLIENTS clients x ${FR_SECS} s per round; STOW: $STOW_CLIENTS clients, $STOW_BATCH instances per request; $ROUNDS round(s), the server order alternating."
+  if [[ -n $ONLY ]]; then
+    echo "- --only $ONLY: STOW-RS alone, both servers starting empty (no corpus loaded, no metadata, QIDO-RS or frames measurement); STOW: 1,000 new CT 512x512 instances per round (seed T), $STOW_CLIENTS clients, $STOW_BATCH instances per request; $ROUNDS round(s), the server order alternating."
+  else
+    echo "- Corpora: QIDO $STUDIES studies (gen_dataset.py seed Q, 2 per patient, 1 instance 16x16 each); metadata and frames: one series of 600 CT 512x512 instances (seed W, StudyInstanceUID $SER_STUDY); STOW: 1,000 new CT 512x512 instances per round (seed T). Bastion loaded with \`bastion import\`, Orthanc by C-STORE (storescu, 2 associations), before the measurements."
+    echo "- QIDO: 5 warm-ups then $ITER requests per query (at most ${QIDO_MAX_S} s per query); metadata: 1 cold (server just started, its store evicted from the page cache) then $META_ITER warm; frames: $FR_CLIENTS clients x ${FR_SECS} s per round; STOW: $STOW_CLIENTS clients, $STOW_BATCH instances per request; $ROUNDS round(s), the server order alternating."
+  fi
   echo "- Total run time: $((($(date +%s) - T_START) / 60)) min $((($(date +%s) - T_START) % 60)) s; raw numbers: [$(basename "$CSV")]($(basename "$CSV")); logs in $LOGDIR."
   echo "- Command: \`bash bench/dicomweb/run_all.sh$(printf ' %q' "${ORIG_ARGS[@]}")\`"
   echo

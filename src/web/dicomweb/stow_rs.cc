@@ -9,6 +9,8 @@
 // BulkDataURI is resolved only against the parts of the same request, never fetched. The parts
 // are held in memory up to max_stow_json_bytes, then each instance is encoded in Explicit VR
 // Little Endian and ingested like any other.
+#include <atomic>
+#include <chrono>
 #include <deque>
 #include <future>
 #include <nlohmann/json.hpp>
@@ -137,7 +139,25 @@ class StowConsumer final : public http::BodyConsumer, public http::MultipartRead
   }
 
  private:
+  // One instance's Ingest::Finish, run once by whichever thread claims it first: the
+  // background executor, or this request's thread when it would otherwise wait for it.
+  struct Completion {
+    std::atomic<bool> claimed{false};
+    std::shared_ptr<archive::Ingest> ingest;
+    std::promise<Result<archive::IngestResult>> promise;
+
+    void RunOnce() {
+      if (claimed.exchange(true)) return;
+      try {
+        promise.set_value(ingest->Finish());
+      } catch (const std::exception& e) {
+        promise.set_value(Status::Internal(std::string("storing the instance: ") + e.what()));
+      }
+      ingest.reset();
+    }
+  };
   struct Pending {
+    std::shared_ptr<Completion> completion;
     std::future<Result<archive::IngestResult>> result;
     std::string sop_class_uid, sop_instance_uid;
   };
@@ -145,25 +165,28 @@ class StowConsumer final : public http::BodyConsumer, public http::MultipartRead
   // Ingest::Finish of the current part on the background executor (the same durability: the
   // response is built only after every completion has returned).
   void CompleteInBackground() {
-    auto ingest = std::shared_ptr<archive::Ingest>(std::move(part_.ingest));
-    auto promise = std::make_shared<std::promise<Result<archive::IngestResult>>>();
-    pending_.push_back({promise->get_future(), part_.sop_class_uid, part_.sop_instance_uid});
-    auto complete = [ingest, promise] {
-      try {
-        promise->set_value(ingest->Finish());
-      } catch (const std::exception& e) {
-        promise->set_value(Status::Internal(std::string("storing the instance: ") + e.what()));
-      }
-    };
+    auto completion = std::make_shared<Completion>();
+    completion->ingest = std::shared_ptr<archive::Ingest>(std::move(part_.ingest));
+    pending_.push_back({completion, completion->promise.get_future(), part_.sop_class_uid,
+                        part_.sop_instance_uid});
     if (context_.background) {
-      context_.background(std::move(complete));
+      context_.background([completion] { completion->RunOnce(); });
     } else {
-      complete();
+      completion->RunOnce();
     }
     while (pending_.size() > kMaxPendingCompletions) CollectOldest();
   }
 
   void CollectOldest() {
+    // Rather than sleep until the executor (ingest_threads, shared by every request) gets to
+    // them, this thread completes the instances it has not started yet, oldest first: each
+    // completion is mostly waiting on fsyncs, so more of them at once keep the disk busy.
+    for (Pending& p : pending_) {
+      if (pending_.front().result.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+        break;
+      }
+      p.completion->RunOnce();
+    }
     Pending oldest = std::move(pending_.front());
     pending_.pop_front();
     part_.sop_class_uid = oldest.sop_class_uid;

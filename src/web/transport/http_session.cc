@@ -20,6 +20,14 @@ constexpr std::chrono::milliseconds kDrainTime{2000};
 constexpr std::uint64_t kMaxDrainBytes = 16ull << 20;
 // Received bytes held while reading is paused (requests pipelined behind the current one).
 constexpr std::size_t kMaxBufferedInput = 4u << 20;
+// A request body goes to its consumer in pieces of at least this much (or the rest, once the
+// body is complete): a TLS read yields one record (16 KiB), and handing each to a worker and
+// back cost two thread wake-ups per record, more than the consumer's own work. Reading goes on
+// while a piece is consumed, up to kMaxHeldBody gathered for the next one; beyond that it
+// pauses until the consumer has caught up. So a connection holds at most one piece being
+// consumed, kMaxHeldBody plus one read gathered, and the transport's read buffer.
+constexpr std::size_t kMinBodyPiece = 256 * 1024;
+constexpr std::size_t kMaxHeldBody = 512 * 1024;
 
 // A Beast body that appends to a string the session drains after every parse step: the
 // parser never reserves memory from a Content-Length the caller controls (string_body does).
@@ -65,12 +73,17 @@ void AddSecurityHeaders(http::HeaderFields& fields, bool tls) {
   add("cross-origin-opener-policy", "same-origin");
 }
 
-std::string ChunkFrame(std::string_view data) {
+// One chunk (RFC 9112 7.1) as the bytes to send: built in one copy, on the worker thread that
+// produced the piece, so the connection's strand only moves it.
+std::vector<std::uint8_t> ChunkFrame(std::string_view data) {
   char size[24];
-  std::snprintf(size, sizeof size, "%zx\r\n", data.size());
-  std::string frame(size);
-  frame.append(data);
-  frame += "\r\n";
+  const int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  std::vector<std::uint8_t> frame;
+  frame.reserve(static_cast<std::size_t>(n) + data.size() + 2);
+  frame.insert(frame.end(), size, size + n);
+  frame.insert(frame.end(), data.begin(), data.end());
+  frame.push_back('\r');
+  frame.push_back('\n');
   return frame;
 }
 
@@ -84,6 +97,7 @@ struct HttpSession::Parser {
     parser.body_limit(limits.max_body_bytes);
   }
   beast::http::request_parser<PieceBody> parser;
+  bool consuming = false;  // a piece of this request's body is with its consumer
 };
 
 HttpSession::HttpSession(http::Handler& handler, boost::asio::thread_pool& workers,
@@ -137,8 +151,16 @@ void HttpSession::OnData(net::transport::Connection&, std::span<const std::uint8
 
 void HttpSession::Pump() {
   while ((state_ == State::kReadingHead || state_ == State::kReadingBody) && !input_.empty()) {
-    beast::error_code ec;
     auto& parser = parser_->parser;
+    if (state_ == State::kReadingBody && parser_->consuming &&
+        parser.get().body().size() >= kMaxHeldBody) {
+      // The consumer is behind: read nothing more until its piece is done (the piece's
+      // completion resumes). Not the client's stall, so no request timeout meanwhile.
+      connection_->PauseReading();
+      connection_->StopTimer(TimerId::kPdu);
+      return;
+    }
+    beast::error_code ec;
     const std::size_t used = parser.put(boost::asio::buffer(input_.data(), input_.size()), ec);
     input_.erase(0, used);
     if (ec == beast::http::error::need_more) {
@@ -146,10 +168,7 @@ void HttpSession::Pump() {
         Refuse(Status::LimitExceeded("the request head is larger than the limit"), 431);
         return;
       }
-      if (state_ == State::kReadingBody && !parser.get().body().empty()) {
-        DeliverBody();
-        return;
-      }
+      if (state_ == State::kReadingBody) DeliverBody();
       if (used == 0) return;
       continue;
     }
@@ -169,9 +188,9 @@ void HttpSession::Pump() {
       HeadComplete();
       return;
     }
-    if (state_ == State::kReadingBody && (!parser.get().body().empty() || parser.is_done())) {
+    if (state_ == State::kReadingBody) {
       DeliverBody();
-      return;
+      if (parser.is_done()) return;
     }
   }
 }
@@ -244,31 +263,47 @@ void HttpSession::HeadComplete() {
   });
 }
 
+// Hands what the parser gathered to the consumer when no piece is with it already and there
+// is enough (or the body is complete); reading goes on meanwhile (see kMinBodyPiece).
 void HttpSession::DeliverBody() {
-  state_ = State::kWaiting;
-  connection_->PauseReading();
-  auto piece = std::make_shared<std::string>(std::move(parser_->parser.get().body()));
-  parser_->parser.get().body().clear();
-  const bool done = parser_->parser.is_done();
+  auto& parser = parser_->parser;
+  std::string& body = parser.get().body();
+  const bool done = parser.is_done();
+  if (done) {  // what follows belongs to the next request, read after the answer
+    state_ = State::kWaiting;
+    connection_->PauseReading();
+  }
+  if (parser_->consuming) return;  // its completion delivers what gathers meanwhile
+  if (!done && body.size() < kMinBodyPiece) return;
+  if (body.empty()) {
+    FinishBody();  // done, and every byte already consumed
+    return;
+  }
+  parser_->consuming = true;
+  auto piece = std::make_shared<std::string>(std::move(body));
+  body.clear();
+  if (!done) body.reserve(kMaxHeldBody);
   auto poster = connection_->MakePoster();
   std::shared_ptr<http::BodyConsumer> consumer = consumer_;
   boost::asio::post(workers_, [this, poster, consumer, piece, done] {
     Status status;
     try {
-      if (!piece->empty()) {
-        status = consumer->Consume(std::span<const std::uint8_t>(
-            reinterpret_cast<const std::uint8_t*>(piece->data()), piece->size()));
-      }
+      status = consumer->Consume(std::span<const std::uint8_t>(
+          reinterpret_cast<const std::uint8_t*>(piece->data()), piece->size()));
     } catch (const std::exception& e) {
       status = Status::Internal(e.what());
     }
+    piece->clear();
+    piece->shrink_to_fit();  // freed on the worker, not on the network thread
     poster([this, status, done] {
-      if (state_ == State::kClosed) return;
+      // Refused meanwhile (framing error, limit): that answer is already on its way.
+      if (state_ != State::kReadingBody && state_ != State::kWaiting) return;
+      parser_->consuming = false;
       if (!status.ok()) {
         consumer_.reset();
         http::Response response = handler_.ErrorResponse(status);
         response.close = true;
-        unread_body_ = !done;
+        unread_body_ = !parser_->parser.is_done();
         StartResponse(std::move(response));
         return;
       }
@@ -276,9 +311,15 @@ void HttpSession::DeliverBody() {
         FinishBody();
         return;
       }
-      state_ = State::kReadingBody;
+      if (parser_->parser.is_done()) {
+        DeliverBody();  // the body ended while the piece was consumed: the rest of it
+        return;
+      }
+      // Reading went on while the piece was consumed: what gathered goes next, and input
+      // held while reading was paused is parsed.
       connection_->StartTimer(TimerId::kPdu, limits_.request_timeout);
       connection_->ResumeReading();
+      DeliverBody();
       Pump();
     });
   });
@@ -341,14 +382,16 @@ void HttpSession::SendNextPiece(std::shared_ptr<http::BodyProducer> producer) {
   auto poster = connection_->MakePoster();
   const std::size_t max = limits_.response_piece_bytes;
   boost::asio::post(workers_, [this, poster, producer, max] {
-    auto piece = std::make_shared<std::string>();
+    std::string piece;
     Result<bool> more = false;
     try {
-      more = producer->Next(*piece, max);
+      more = producer->Next(piece, max);
     } catch (const std::exception& e) {
       more = Status::Internal(e.what());
     }
-    poster([this, producer, piece, more = std::move(more)] {
+    auto frame = std::make_shared<std::vector<std::uint8_t>>();
+    if (more.ok() && !piece.empty()) *frame = ChunkFrame(piece);
+    poster([this, producer, frame, more = std::move(more)] {
       if (state_ == State::kClosed) return;
       if (!more.ok()) {
         // The status line is gone: the only honest signal left is an unterminated body.
@@ -357,7 +400,7 @@ void HttpSession::SendNextPiece(std::shared_ptr<http::BodyProducer> producer) {
         return;
       }
       connection_->StartTimer(TimerId::kPdu, limits_.request_timeout);
-      if (!piece->empty()) connection_->Send(Bytes(ChunkFrame(*piece)));
+      if (!frame->empty()) connection_->Send(std::move(*frame));
       if (*more) {
         connection_->WhenWritten([this, producer] { SendNextPiece(producer); });
         return;

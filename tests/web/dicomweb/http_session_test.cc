@@ -97,7 +97,41 @@ class Collect final : public http::BodyConsumer {
   std::string* into_;
 };
 
-// GET /stream streams three pieces; POST reads the body; anything else echoes the target.
+// A consumer that counts its calls and, while its gate is shut, waits in Consume (a consumer
+// slower than the network).
+struct Gate {
+  std::mutex mutex;
+  std::condition_variable opened;
+  bool open = true;
+  int calls = 0;
+  void Set(bool value) {
+    std::lock_guard<std::mutex> lock(mutex);
+    open = value;
+    opened.notify_all();
+  }
+};
+
+class Gated final : public http::BodyConsumer {
+ public:
+  Gated(std::string* into, Gate* gate) : into_(into), gate_(gate) {}
+  Status Consume(std::span<const std::uint8_t> bytes) override {
+    std::unique_lock<std::mutex> lock(gate_->mutex);
+    gate_->opened.wait(lock, [this] { return gate_->open; });
+    ++gate_->calls;
+    into_->append(bytes.begin(), bytes.end());
+    return Status::Ok();
+  }
+  http::Response Finish() override {
+    return http::TextResponse(201, "text/plain", "got " + std::to_string(into_->size()));
+  }
+
+ private:
+  std::string* into_;
+  Gate* gate_;
+};
+
+// GET /stream streams three pieces; POST reads the body (/gated through a Gated consumer);
+// anything else echoes the target.
 class TestHandler final : public http::Handler {
  public:
   http::Dispatch Begin(const http::RequestHead& head) override {
@@ -108,7 +142,11 @@ class TestHandler final : public http::Handler {
         d.response = http::TextResponse(403, "text/plain", "no");
         return d;
       }
-      d.consumer = std::make_unique<Collect>(&body);
+      if (head.target == "/gated") {
+        d.consumer = std::make_unique<Gated>(&body, &gate);
+      } else {
+        d.consumer = std::make_unique<Collect>(&body);
+      }
       return d;
     }
     if (head.target == "/stream") {
@@ -124,6 +162,7 @@ class TestHandler final : public http::Handler {
   }
   std::vector<http::RequestHead> heads;
   std::string body;
+  Gate gate;
 };
 
 class HttpSessionTest : public ::testing::Test {
@@ -148,6 +187,33 @@ class HttpSessionTest : public ::testing::Test {
   void ExpectClosed() {
     if (!connection_.closed()) session_->OnTimer(connection_, TimerId::kPdu);
     EXPECT_TRUE(connection_.closed());
+  }
+
+  void Feed(std::string_view bytes) {
+    session_->OnData(connection_,
+                     std::span<const std::uint8_t>(
+                         reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+  }
+  // Feeds body[at, end) as a transport would, in 16 KiB reads (what one TLS read yields),
+  // none while reading is paused (posted work runs then, as on the connection's strand).
+  void FeedRespectingPauses(const std::string& body, std::size_t at) {
+    constexpr std::size_t kRecord = 16 * 1024;
+    while (at < body.size()) {
+      if (connection_.paused()) {
+        connection_.Drain();
+        ASSERT_FALSE(connection_.paused()) << "reading never resumed at byte " << at;
+        continue;
+      }
+      Feed(std::string_view(body).substr(at, kRecord));
+      at += kRecord;
+    }
+    connection_.Drain();
+  }
+  // A body of `n` bytes that differ from one position to the next (order errors show).
+  static std::string Pattern(std::size_t n) {
+    std::string s(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
+    return s;
   }
 
   TestHandler handler_;
@@ -285,6 +351,57 @@ TEST_F(HttpSessionTest, AStalledRequestTimesOutWith408) {
   session_->OnTimer(connection_, TimerId::kPdu);
   connection_.Drain();
   EXPECT_NE(connection_.TakeSent().find("HTTP/1.1 408"), std::string::npos);
+  ExpectClosed();
+}
+
+TEST_F(HttpSessionTest, GathersABodyArrivingInTlsRecordSizedReadsIntoFewPieces) {
+  Open();
+  const std::string body = Pattern(2 << 20);
+  Exchange("POST /gated HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n");
+  FeedRespectingPauses(body, 0);
+  const std::string out = connection_.TakeSent();
+  EXPECT_EQ(handler_.body, body);
+  // 128 reads; a piece is handed over once 256 KiB gathered (or at the end), not per read.
+  EXPECT_LE(handler_.gate.calls, 9);
+  EXPECT_GE(handler_.gate.calls, 2);
+  EXPECT_FALSE(connection_.closed());
+}
+
+TEST_F(HttpSessionTest, ReadsOnWhileAPieceIsConsumedAndPausesWhenTheConsumerFallsBehind) {
+  Open();
+  const std::string body = Pattern(3 << 20);
+  Exchange("POST /gated HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n");
+  handler_.gate.Set(false);  // the first piece is held in Consume
+  constexpr std::size_t kRecord = 16 * 1024;
+  std::size_t at = 0;
+  while (at < body.size() && !connection_.paused()) {
+    Feed(std::string_view(body).substr(at, kRecord));
+    at += kRecord;
+  }
+  // Reading went on past the piece being consumed (256 KiB), then paused, well before the end:
+  // what is held stays bounded (the piece, 512 KiB gathered, one read in hand).
+  EXPECT_TRUE(connection_.paused());
+  EXPECT_GT(at, std::size_t{512 * 1024});
+  EXPECT_LE(at, std::size_t{1024 * 1024});
+  EXPECT_FALSE(connection_.timer(TimerId::kPdu));  // our delay, not the client's stall
+  handler_.gate.Set(true);
+  FeedRespectingPauses(body, at);
+  const std::string out = connection_.TakeSent();
+  EXPECT_EQ(handler_.body, body);
+  EXPECT_NE(out.find("HTTP/1.1 201"), std::string::npos) << out.substr(0, 200);
+  EXPECT_NE(out.find("got " + std::to_string(body.size())), std::string::npos);
+}
+
+TEST_F(HttpSessionTest, AConsumerErrorInALargeBodyAnswersOnceAndCloses) {
+  Open();
+  std::string body = Pattern(1 << 20);
+  body.replace(300 * 1024, 6, "poison");
+  const std::string out = Exchange("POST /store HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                                   std::to_string(body.size() + 1000) + "\r\n\r\n" + body);
+  EXPECT_NE(out.find("HTTP/1.1 400"), std::string::npos) << out.substr(0, 200);
+  EXPECT_EQ(out.find("HTTP/1.1", 1), std::string::npos) << "one answer only";
   ExpectClosed();
 }
 
