@@ -23,7 +23,9 @@ constexpr QueryAttribute kAttributes[] = {
     {Tag{0x0008, 0x0031}, QueryLevel::kSeries, Vr::kTM, "series.series_time", true},
     {Tag{0x0008, 0x0050}, QueryLevel::kStudy, Vr::kSH, "studies.accession_number", true},
     {Tag{0x0008, 0x0060}, QueryLevel::kSeries, Vr::kCS, "series.modality", true},
-    {Tag{0x0008, 0x0061}, QueryLevel::kStudy, Vr::kCS, "studies.modalities", false},
+    // Modalities in Study: returned from studies.modalities, matched through series.modality
+    // (sqlite_find.cc; see query.h).
+    {Tag{0x0008, 0x0061}, QueryLevel::kStudy, Vr::kCS, "studies.modalities", true},
     {Tag{0x0008, 0x0080}, QueryLevel::kStudy, Vr::kLO, "studies.institution_name", true},
     {Tag{0x0008, 0x0090}, QueryLevel::kStudy, Vr::kPN, "studies.referring_physician", true},
     {Tag{0x0008, 0x1030}, QueryLevel::kStudy, Vr::kLO, "studies.description", true},
@@ -49,7 +51,40 @@ constexpr QueryAttribute kAttributes[] = {
     {Tag{0x0028, 0x0011}, QueryLevel::kImage, Vr::kUS, "instances.columns", false},
 };
 
+constexpr Tag kModalitiesInStudy{0x0008, 0x0061};
+
 bool IsWildcard(std::string_view v) { return v.find_first_of("*?") != std::string_view::npos; }
+
+// Modalities in Study (see query.h): its values, `\`-separated, repeats dropped. A value `*`
+// makes the whole key universal (false: no match to add); an empty value between separators
+// ("CT\\\\MR", "CT\\") is malformed rather than guessed at.
+Result<bool> ModalitiesMatch(const std::string& text, KeyMatch& m) {
+  std::vector<std::string> values;
+  std::string_view rest = text;
+  while (true) {
+    const std::size_t end = rest.find('\\');
+    std::string value(rest.substr(0, end));
+    while (!value.empty() && value.back() == ' ') value.pop_back();  // CS padding
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    if (value.empty()) {
+      return Status::Malformed("Modalities in Study (0008,0061) has an empty value in '" + text +
+                               "'");
+    }
+    if (value == "*") return false;
+    if (std::find(values.begin(), values.end(), value) == values.end()) values.push_back(value);
+    if (end == std::string_view::npos) break;
+    rest.remove_prefix(end + 1);
+  }
+  m.tag = kModalitiesInStudy;
+  if (values.size() == 1) {
+    m.kind = IsWildcard(values[0]) ? MatchKind::kWildcard : MatchKind::kSingleValue;
+    m.value = std::move(values[0]);
+  } else {
+    m.kind = MatchKind::kValueList;
+    m.uids = std::move(values);
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -133,6 +168,11 @@ Result<Query> BuildQuery(QueryLevel level, const dicom::DataSet& identifier,
     }
     KeyMatch m;
     m.tag = e.tag;
+    if (e.tag == kModalitiesInStudy) {
+      BASTION_ASSIGN_OR_RETURN(const bool matched, ModalitiesMatch(*text, m));
+      if (matched) q.matches.push_back(std::move(m));
+      continue;
+    }
     if (a->vr == Vr::kUI) {
       auto uids = dicom::SplitStringValues(*text, Vr::kUI);
       if (uids.size() > 1) {

@@ -3,7 +3,14 @@
 //
 // Matching kinds: universal (empty value), single value, wildcard (`*` and `?`; any SQL
 // metacharacter in the value is matched literally), range (dates and times, `a-b`, `-b`, `a-`),
-// and lists of UIDs (`\`-separated). Person names may match case-insensitively (an option).
+// lists of UIDs (`\`-separated), and lists of values for Modalities in Study (0008,0061).
+// Person names may match case-insensitively (an option).
+// Modalities in Study is a study's aggregate of its series' Modality (0008,0060): a study
+// matches when the Modality of one of its series matches one of the key's values, each value
+// single or wildcard (PS3.4 C.6.1.1.3 and C.2.2.2.1: a multi-valued attribute matches when any
+// of its values does; a key of several values matches any of them, as Multiple Value Matching,
+// C.2.2.2.8, defines). Matching each series' Modality, not the joined text, keeps a wildcard
+// from spanning two modalities ("C*R" does not match a study of CT and MR series).
 // Two options serve QIDO-RS (PS3.18 8.3.4): an offset into the matches for paging, and fuzzy
 // matching of person names (see QueryOptions::fuzzy_person_names for the rule).
 // Keys the index does not hold are returned empty (PS3.4 C.2.2.1.3 allows an SCP to not
@@ -28,14 +35,22 @@ enum class QueryLevel : std::uint8_t { kPatient, kStudy, kSeries, kImage };
 Result<QueryLevel> ParseQueryLevel(std::string_view text);
 std::string_view QueryLevelName(QueryLevel level);
 
-enum class MatchKind : std::uint8_t { kSingleValue, kWildcard, kRange, kUidList };
+enum class MatchKind : std::uint8_t {
+  kSingleValue,
+  kWildcard,
+  kRange,
+  kUidList,
+  kValueList,  // Modalities in Study with several values: any of `uids`, each single or wildcard
+};
 
 struct KeyMatch {
   dicom::Tag tag;
   MatchKind kind = MatchKind::kSingleValue;
-  std::string value;              // single value or wildcard pattern
-  std::string low, high;          // range bounds; empty = open
-  std::vector<std::string> uids;  // list of UIDs
+  std::string value;      // single value or wildcard pattern
+  std::string low, high;  // range bounds; empty = open
+  // kUidList: the UIDs; kValueList: the values (the one list field serves both, so that
+  // aggregate initializers of KeyMatch stay valid).
+  std::vector<std::string> uids;
 };
 
 struct QueryOptions {
@@ -76,7 +91,7 @@ struct QueryAttribute {
   QueryLevel level;
   dicom::Vr vr;
   std::string_view column;  // backend-neutral name ("study.study_date"); see the backends
-  bool matchable;           // false: return-only (counts, modalities in study)
+  bool matchable;           // false: return-only (counts, frames, rows, columns)
 };
 // nullptr when the index holds no such attribute.
 const QueryAttribute* FindQueryAttribute(dicom::Tag tag);

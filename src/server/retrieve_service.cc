@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "archive/transfer_syntax_conversion.h"
 #include "dicom/reader.h"
 #include "dicom/writer.h"
 #include "server/find_service.h"
@@ -11,36 +12,7 @@ namespace bastion::server {
 namespace {
 
 namespace ts_uid = dicom::transfer_syntax;
-
-// The uncompressed syntaxes a data set is re-encoded between, in the order we prefer to
-// convert to.
-constexpr std::string_view kConvertible[] = {
-    ts_uid::kExplicitVrLittleEndian, ts_uid::kImplicitVrLittleEndian,
-    ts_uid::kDeflatedExplicitVrLittleEndian, ts_uid::kExplicitVrBigEndian};
-
-bool IsConvertible(std::string_view uid) {
-  return std::find(std::begin(kConvertible), std::end(kConvertible), uid) != std::end(kConvertible);
-}
-
-// The data set bytes of a mapped file, kept alive with it, for the reader.
-class DataSetBytes final : public ByteSource {
- public:
-  explicit DataSetBytes(archive::Archive::StoredObject object) : object_(std::move(object)) {}
-  std::span<const std::uint8_t> bytes() const override { return object_.data_set; }
-
- private:
-  archive::Archive::StoredObject object_;
-};
-
-Result<std::vector<std::uint8_t>> Convert(archive::Archive::StoredObject object,
-                                          const std::string& from, const std::string& to) {
-  const auto source_ts = dicom::FindTransferSyntax(from);
-  const auto target_ts = dicom::FindTransferSyntax(to);
-  if (!source_ts || !target_ts) return Status::Unsupported("unknown transfer syntax");
-  BASTION_ASSIGN_OR_RETURN(
-      auto read, dicom::ReadDataSet(std::make_shared<DataSetBytes>(std::move(object)), *source_ts));
-  return dicom::EncodeDataSet(read.dataset, *target_ts, *source_ts);
-}
+using archive::IsConvertible;
 
 }  // namespace
 
@@ -80,7 +52,7 @@ std::optional<std::string> ChooseTransferSyntax(const std::string& stored,
                                                 const std::vector<std::string>& accepted) {
   if (std::find(accepted.begin(), accepted.end(), stored) != accepted.end()) return stored;
   if (!IsConvertible(stored)) return std::nullopt;
-  for (std::string_view candidate : kConvertible) {
+  for (std::string_view candidate : archive::ConvertibleTransferSyntaxes()) {
     if (std::find(accepted.begin(), accepted.end(), candidate) != accepted.end()) {
       return std::string(candidate);
     }
@@ -91,7 +63,7 @@ std::optional<std::string> ChooseTransferSyntax(const std::string& stored,
 std::vector<std::string> SendableTransferSyntaxes(const std::string& stored) {
   std::vector<std::string> out{stored};
   if (!IsConvertible(stored)) return out;
-  for (std::string_view candidate : kConvertible) {
+  for (std::string_view candidate : archive::ConvertibleTransferSyntaxes()) {
     if (candidate != stored && candidate != ts_uid::kDeflatedExplicitVrLittleEndian) {
       out.emplace_back(candidate);
     }
@@ -103,7 +75,8 @@ RetrieveProgress RunSubOperations(const archive::Archive& archive,
                                   const std::vector<index::StoredInstance>& instances,
                                   InstanceReceiver& receiver,
                                   const std::function<bool()>& cancelled,
-                                  const std::function<void(const RetrieveProgress&)>& progress) {
+                                  const std::function<void(const RetrieveProgress&)>& progress,
+                                  const archive::ConversionLimits& conversion) {
   constexpr std::size_t kMaxListedFailures = 1000;
   RetrieveProgress p;
   p.counts.remaining = static_cast<std::uint16_t>(std::min<std::size_t>(instances.size(), 0xFFFF));
@@ -138,7 +111,8 @@ RetrieveProgress RunSubOperations(const archive::Archive& archive,
       Result<std::uint16_t> status = Status::Ok();
       if (*chosen == stored) {
         status = receiver.Store(instance, *chosen, object->data_set);
-      } else if (auto converted = Convert(std::move(object).value(), stored, *chosen);
+      } else if (auto converted = archive::ConvertDataSet(*object, stored, *chosen, conversion,
+                                                          archive.policy().read);
                  converted.ok()) {
         status = receiver.Store(instance, *chosen, *converted);
       } else {

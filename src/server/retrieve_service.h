@@ -8,7 +8,8 @@
 // destination (move_destination.h) or the requesting association itself (C-GET, in the DIMSE
 // session). Each is sent as stored when the receiver accepted that transfer syntax, or
 // converted between the uncompressed syntaxes (implicit/explicit little endian, explicit big
-// endian, deflated), or reported as failed with the reason.
+// endian, deflated; archive/transfer_syntax_conversion.h, shared with WADO-RS), or reported as
+// failed with the reason.
 // Thread-safety: RunSubOperations blocks; run it off the network threads.
 #pragma once
 
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "archive/archive.h"
+#include "archive/transfer_syntax_conversion.h"
 #include "base/status.h"
 #include "dicom/transfer_syntax.h"
 #include "index/index.h"
@@ -78,12 +80,14 @@ struct RetrieveProgress {
 };
 
 // Sends `instances` in order; `progress` is called after each sub-operation, `cancelled` is
-// polled before each. Stops early when the receiver's association fails.
+// polled before each. Stops early when the receiver's association fails. An instance that must
+// be converted and is larger than `conversion` allows fails with that reason.
 RetrieveProgress RunSubOperations(const archive::Archive& archive,
                                   const std::vector<index::StoredInstance>& instances,
                                   InstanceReceiver& receiver,
                                   const std::function<bool()>& cancelled,
-                                  const std::function<void(const RetrieveProgress&)>& progress);
+                                  const std::function<void(const RetrieveProgress&)>& progress,
+                                  const archive::ConversionLimits& conversion = {});
 
 // The final C-MOVE/C-GET status (PS3.4 C.4.2.1.5): Success, Cancel (0xFE00), Warning 0xB000
 // (some sub-operations failed or had warnings), or 0xA702 (none completed).

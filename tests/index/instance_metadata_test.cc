@@ -275,7 +275,7 @@ void CreateVersion3Database(const std::string& path) {
 TEST_F(InstanceMetadataTest, AVersion3DatabaseMigratesAndItsInstancesHaveNoneUntilFilled) {
   CreateVersion3Database(path_.string());
   Open();
-  EXPECT_EQ(index_->schema_version(), 4);
+  EXPECT_EQ(index_->schema_version(), sqlite::Migrations().back().version);
   const Query series = RetrieveOf(QueryLevel::kSeries, kSeriesUid, "1.1.1");
   auto entries = Metadata(series);
   ASSERT_EQ(entries.size(), 1u);

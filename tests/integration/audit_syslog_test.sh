@@ -81,7 +81,7 @@ dest=$work/dest
 dest_port=$(free_port)
 dest_plain=$(free_port)
 "$bastion" init --dir "$dest" --ae-title DEST --dicom-port "$dest_port" --http-port "$(free_port)" >/dev/null
-sed -i "s/^bind = .*/bind = \"127.0.0.1\"/; s/^# plaintext_port = .*/plaintext_port = $dest_plain/" "$dest/bastion.toml"
+sed -i "s/^bind = .*/bind = \"127.0.0.1\"/; s/^# plaintext_port = 11112.*/plaintext_port = $dest_plain/" "$dest/bastion.toml"
 "$bastion" peer add --dir "$dest" BASTION --host 127.0.0.1 --role modality >/dev/null
 "$bastion" peer add --dir "$dir" DEST --host 127.0.0.1 --port "$dest_plain" --plaintext --role viewer >/dev/null
 

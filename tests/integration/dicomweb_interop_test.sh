@@ -243,6 +243,10 @@ def main():
                 f.write(b"--" + a[1].encode() + b"\r\nContent-Type: application/dicom\r\n\r\n")
                 f.write(open(p, "rb").read() + b"\r\n")
             f.write(b"--" + a[1].encode() + b"--\r\n")
+    elif cmd == "part":  # HDR BODY N OUT: writes part N (1-based) to OUT; prints its content type
+        t, content = payloads(a[0], a[1])[int(a[2]) - 1]
+        open(a[3], "wb").write(content)
+        print(t)
     elif cmd == "parts":  # HDR BODY: "N type|type..." (N parts or 1 for a single-part body)
         ps = payloads(a[0], a[1])
         print(len(ps), "|".join(t for t, _ in ps))
@@ -707,6 +711,62 @@ code=$(http b3.out "${viewer[@]}" -H "Accept: application/octet-stream" -H "Rang
 expect "GET {BulkDataURI} with Range beyond the end: 416" 416 "$code"
 code=$(http b4.out "${viewer[@]}" -H "Accept: application/octet-stream" -H "Range: bytes=5x-10" "$bulk")
 expect "GET {BulkDataURI} with a malformed Range bound (5x): 416, not bytes 5-10" 416 "$code"
+
+# Transfer syntaxes (PS3.18 8.7.3): Explicit VR Little Endian by default (8.7.3.4), others by
+# transfer-syntax=, `*` as stored; Implicit VR Little Endian and Big Endian never on the web.
+ts_dump() { dcmdump -q -Un +P 0002,0010 "$1" 2>&1 | sed -n 's/.*UI \[\([0-9.]*\)\].*/\1/p'; }
+elements() { dcmdump -q "$1" 2>&1 | grep -v -e '^(0002,' -e '^# Used TransferSyntax'; }
+expect "GET .../instances/{explicit LE} with transfer-syntax=1.2.840.10008.1.2: 406 (PS3.18 8.7.3)" 406 \
+  "$(wado t1.out "/studies/$st1/series/$se1/instances/$sop1" "$dicom_accept; transfer-syntax=1.2.840.10008.1.2")"
+check "  ... the answer says why" "8\.7\.3" "$(cat t1.out)"
+expect "GET .../instances/{explicit LE} with transfer-syntax=1.2.840.10008.1.2.1.99: 200" 200 \
+  "$(wado t2.out "/studies/$st1/series/$se1/instances/$sop1" "$dicom_accept; transfer-syntax=1.2.840.10008.1.2.1.99")"
+expect "  ... the part's Content-Type names the deflated syntax" "application/dicom; transfer-syntax=1.2.840.10008.1.2.1.99" \
+  "$(dw part t2.out.h t2.out 1 t2.dcm)"
+expect "  ... dcmdump: (0002,0010) 1.2.840.10008.1.2.1.99" 1.2.840.10008.1.2.1.99 "$(ts_dump t2.dcm)"
+expect "  ... every element as stored (dcmdump, group 0002 aside)" same \
+  "$(diff <(elements t2.dcm) <(elements "$file1") >/dev/null && echo same || echo differ)"
+imp_ok=0
+dcmconv +ti "$file1" imp.dcm >/dev/null 2>&1 && dcmodify -nb -gst -gse -gin imp.dcm >/dev/null 2>&1 && imp_ok=1
+expect "dcmconv +ti and dcmodify: an Implicit VR Little Endian copy in a study of its own" "1 1.2.840.10008.1.2" \
+  "$imp_ok $(ts_dump imp.dcm)"
+imp_study=$(dcmdump -q +P 0020,000D imp.dcm 2>/dev/null | sed -n 's/.*UI \[\([0-9.]*\)\].*/\1/p')
+expect "  ... stored by STOW-RS: 200" 200 "$(stow t3.json "$base/studies" "${modality[@]}" -- imp.dcm)"
+expect "GET /studies/{implicit LE} without transfer-syntax: 200" 200 "$(wado t4.out "/studies/$imp_study" "$dicom_accept")"
+expect "  ... the part in Explicit VR Little Endian, the default (PS3.18 8.7.3.4)" \
+  "application/dicom; transfer-syntax=1.2.840.10008.1.2.1" "$(dw part t4.out.h t4.out 1 t4.dcm)"
+expect "  ... dcmdump: (0002,0010) 1.2.840.10008.1.2.1" 1.2.840.10008.1.2.1 "$(ts_dump t4.dcm)"
+expect "  ... every element as stored (dcmdump, group 0002 aside)" same \
+  "$(diff <(elements t4.dcm) <(elements imp.dcm) >/dev/null && echo same || echo differ)"
+expect "GET /studies/{implicit LE} with transfer-syntax=*: 200" 200 "$(wado t5.out "/studies/$imp_study" "$dicom_accept; transfer-syntax=*")"
+expect "  ... Explicit VR Little Endian too: the stored syntax is not a web one" 1.2.840.10008.1.2.1 \
+  "$(dw part t5.out.h t5.out 1 t5.dcm >/dev/null; ts_dump t5.dcm)"
+expect "GET /studies/{implicit LE} with transfer-syntax=1.2.840.10008.1.2: 406" 406 \
+  "$(wado t6.out "/studies/$imp_study" "$dicom_accept; transfer-syntax=1.2.840.10008.1.2")"
+expect "GET /studies/{implicit LE}?accept=...1.2.840.10008.1.2.1.99 (PS3.18 8.3.3.1), Accept */*: deflated" \
+  "200 1.2.840.10008.1.2.1.99" \
+  "$(wado t7.out "/studies/$imp_study?accept=multipart%2Frelated%3B%20type%3D%22application%2Fdicom%22%3B%20transfer-syntax%3D1.2.840.10008.1.2.1.99" '*/*') $(dw part t7.out.h t7.out 1 t7.dcm >/dev/null; ts_dump t7.dcm)"
+check "DELETE of that study (admin): 200 or 204" "^(200|204)\$" "$(http t8.out "${admin[@]}" -X DELETE "$base/studies/$imp_study")"
+
+# QIDO-RS with ModalitiesInStudy, the accept query parameter and ignored parameters (PS3.18 8.3).
+expect "GET /studies?ModalitiesInStudy=CT: the two CT studies" "$(printf '%s\n' "$st1" "$st2" | sort)" \
+  "$(qido q30.json "/studies?ModalitiesInStudy=CT" >/dev/null; dw values q30.json 0020000D)"
+expect "GET /studies?ModalitiesInStudy=OT,XA: the extra study" "$st3" \
+  "$(qido q31.json "/studies?ModalitiesInStudy=OT,XA" >/dev/null; dw values q31.json 0020000D)"
+expect "GET /studies?ModalitiesInStudy=C*: the CT studies" "$(printf '%s\n' "$st1" "$st2" | sort)" \
+  "$(qido q32.json "/studies?ModalitiesInStudy=C%2A" >/dev/null; dw values q32.json 0020000D)"
+expect "GET /studies?ModalitiesInStudy=XA: none" "200 0" "$(qido q33.json "/studies?ModalitiesInStudy=XA") $(dw count q33.json)"
+code=$(http q34.json "${viewer[@]}" -H 'Accept: */*' "$base/studies?accept=application%2Fdicom%2Bjson&limit=1")
+expect "GET /studies?accept=application/dicom+json with Accept */*: 200 DICOM JSON" "200 application/dicom+json" \
+  "$code $(hdr q34.json Content-Type)"
+expect "GET /studies?accept=*/*: 400 (no wildcards, PS3.18 8.3.3.1)" 400 \
+  "$(http q35.json "${viewer[@]}" "$base/studies?accept=%2A%2F%2A")"
+expect "GET /studies/{study}/metadata?accept=image/jpeg: 406" 406 \
+  "$(http q36.json "${viewer[@]}" -H 'Accept: */*' "$base/studies/$st1/metadata?accept=image%2Fjpeg")"
+code=$(qido q37.json "/studies?NoSuchKeyword=1&PatientID=$(pick study_uid "$st1" patient_id | head -1)")
+expect "GET /studies?NoSuchKeyword=1&PatientID=...: 200, the parameter ignored (PS3.18 8.3)" "200 $st1" \
+  "$code $(dw values q37.json 0020000D)"
+check "  ... and named in a Warning: 299 header" "^299 .*NoSuchKeyword.*ignored" "$(hdr q37.json Warning)"
 
 wado_uri="https://127.0.0.1:$hport/wado?requestType=WADO&studyUID=$st1&seriesUID=$se1&objectUID=$sop1"
 expect "WADO-URI contentType=application/dicom: 200" 200 "$(http u1.dcm "${viewer[@]}" "$wado_uri&contentType=application/dicom")"

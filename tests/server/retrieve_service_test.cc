@@ -1,11 +1,19 @@
 // Retrieve identifiers and sub-operation rules (retrieve_service.h): which keys select, which
-// transfer syntax an instance goes out in, and the final status from the counts.
+// transfer syntax an instance goes out in, sub-operations that convert it (through the shared
+// archive/transfer_syntax_conversion.h) within their limit, and the final status from the counts.
 #include "server/retrieve_service.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+
+#include "audit/audit_event.h"
+#include "dicom/reader.h"
 #include "dicom/tag.h"
 #include "dicom/writer.h"
+#include "index/sqlite/sqlite_index.h"
+#include "store/filesystem_storage.h"
 
 namespace bastion::server {
 namespace {
@@ -16,6 +24,15 @@ constexpr const char* kExplicitLe = "1.2.840.10008.1.2.1";
 constexpr const char* kImplicitLe = "1.2.840.10008.1.2";
 constexpr const char* kJpegLossless = "1.2.840.10008.1.2.4.70";
 constexpr const char* kBigEndian = "1.2.840.10008.1.2.2";
+
+class VectorBytes final : public ByteSource {
+ public:
+  explicit VectorBytes(std::vector<std::uint8_t> bytes) : bytes_(std::move(bytes)) {}
+  std::span<const std::uint8_t> bytes() const override { return bytes_; }
+
+ private:
+  std::vector<std::uint8_t> bytes_;
+};
 
 std::vector<std::uint8_t> Encode(const dicom::DataSet& ds) {
   return *dicom::EncodeDataSet(ds, dicom::ExplicitVrLittleEndian(),
@@ -85,6 +102,114 @@ TEST(RetrieveServiceTest, FinalStatusFollowsTheCounts) {
   EXPECT_EQ(FinalRetrieveStatus(p), 0xB000);
   p.cancelled = true;
   EXPECT_EQ(FinalRetrieveStatus(p), net::dimse::status::kCancel);
+}
+
+// Records what each C-STORE sub-operation would have sent.
+class RecordingReceiver final : public InstanceReceiver {
+ public:
+  explicit RecordingReceiver(std::vector<std::string> accepted) : accepted_(std::move(accepted)) {}
+  std::vector<std::string> AcceptedTransferSyntaxes(const std::string&) const override {
+    return accepted_;
+  }
+  Result<std::uint16_t> Store(const index::StoredInstance&, const std::string& transfer_syntax,
+                              std::span<const std::uint8_t> data_set) override {
+    sent.emplace_back(transfer_syntax, std::vector<std::uint8_t>(data_set.begin(), data_set.end()));
+    return net::dimse::status::kSuccess;
+  }
+  std::vector<std::pair<std::string, std::vector<std::uint8_t>>> sent;
+
+ private:
+  std::vector<std::string> accepted_;
+};
+
+class RetrieveConversionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = std::filesystem::temp_directory_path() /
+            ("bastion-retrieve-conversion-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(root_);
+    std::filesystem::create_directories(root_);
+    archive::IngestPolicy policy;
+    policy.min_free_disk_bytes = 0;
+    storage_ = std::move(store::FilesystemStorage::Open((root_ / "objects").string())).value();
+    index_ = std::move(index::SqliteIndex::Open((root_ / "index.sqlite").string())).value();
+    archive_ = std::make_unique<archive::Archive>(*storage_, *index_, audit_, policy, "BASTION");
+    dicom::DataSet ds;
+    ds.SetString(Tag{0x0008, 0x0016}, Vr::kUI, "1.2.840.10008.5.1.4.1.1.2");
+    ds.SetString(Tag{0x0008, 0x0018}, Vr::kUI, "1.2.826.0.1.9.1.1");
+    ds.SetString(Tag{0x0010, 0x0010}, Vr::kPN, "Doe^Jane");
+    ds.SetString(Tag{0x0010, 0x0020}, Vr::kLO, "PID-9");
+    ds.SetString(Tag{0x0020, 0x000D}, Vr::kUI, "1.2.826.0.1.9");
+    ds.SetString(Tag{0x0020, 0x000E}, Vr::kUI, "1.2.826.0.1.9.1");
+    ds.SetBytes(Tag{0x7FE0, 0x0010}, Vr::kOW, std::vector<std::uint8_t>(4096, 0x5A));
+    stored_ = Encode(ds);
+    archive::IncomingInstance in;
+    in.sop_class_uid = "1.2.840.10008.5.1.4.1.1.2";
+    in.sop_instance_uid = "1.2.826.0.1.9.1.1";
+    in.transfer_syntax_uid = kExplicitLe;
+    auto ingest = archive_->Begin(in);
+    ASSERT_TRUE(ingest.ok()) << ingest.status().ToString();
+    ASSERT_TRUE((*ingest)->Write(stored_).ok());
+    ASSERT_TRUE((*ingest)->Finish().ok());
+    index::Query all;
+    all.level = index::QueryLevel::kImage;
+    instances_ = *index_->FindInstances(all, 10);
+    ASSERT_EQ(instances_.size(), 1u);
+  }
+  void TearDown() override {
+    archive_.reset();
+    index_.reset();
+    storage_.reset();
+    std::filesystem::remove_all(root_);
+  }
+  RetrieveProgress Run(InstanceReceiver& receiver, const archive::ConversionLimits& limits = {}) {
+    return RunSubOperations(
+        *archive_, instances_, receiver, [] { return false; }, [](const RetrieveProgress&) {},
+        limits);
+  }
+
+  std::filesystem::path root_;
+  audit::MemoryAuditSink audit_;
+  std::unique_ptr<store::FilesystemStorage> storage_;
+  std::unique_ptr<index::SqliteIndex> index_;
+  std::unique_ptr<archive::Archive> archive_;
+  std::vector<index::StoredInstance> instances_;
+  std::vector<std::uint8_t> stored_;
+};
+
+TEST_F(RetrieveConversionTest, SendsTheStoredBytesWhenTheirSyntaxIsAccepted) {
+  RecordingReceiver receiver({kImplicitLe, kExplicitLe});
+  const RetrieveProgress p = Run(receiver);
+  EXPECT_EQ(p.counts.completed, 1);
+  ASSERT_EQ(receiver.sent.size(), 1u);
+  EXPECT_EQ(receiver.sent[0].first, kExplicitLe);
+  EXPECT_EQ(receiver.sent[0].second, stored_);
+}
+
+TEST_F(RetrieveConversionTest, ConvertsToTheSyntaxTheReceiverAccepted) {
+  RecordingReceiver receiver({kImplicitLe});
+  const RetrieveProgress p = Run(receiver);
+  EXPECT_EQ(p.counts.completed, 1);
+  ASSERT_EQ(receiver.sent.size(), 1u);
+  EXPECT_EQ(receiver.sent[0].first, kImplicitLe);
+  auto read = dicom::ReadDataSet(std::make_shared<VectorBytes>(receiver.sent[0].second),
+                                 dicom::ImplicitVrLittleEndian());
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->dataset.GetString(Tag{0x0008, 0x0018}), "1.2.826.0.1.9.1.1");
+  EXPECT_EQ(*dicom::EncodeDataSet(read->dataset, dicom::ExplicitVrLittleEndian(),
+                                  dicom::ImplicitVrLittleEndian()),
+            stored_);
+}
+
+TEST_F(RetrieveConversionTest, AnInstanceOverTheConversionLimitFailsWithTheReason) {
+  RecordingReceiver receiver({kBigEndian});
+  archive::ConversionLimits limits;
+  limits.max_data_set_bytes = 1024;
+  const RetrieveProgress p = Run(receiver, limits);
+  EXPECT_EQ(p.counts.failed, 1);
+  EXPECT_TRUE(receiver.sent.empty());
+  EXPECT_NE(p.first_failure.find("conversion limit"), std::string::npos) << p.first_failure;
+  EXPECT_EQ(p.failed_uids, std::vector<std::string>{"1.2.826.0.1.9.1.1"});
 }
 
 }  // namespace

@@ -44,10 +44,14 @@ inline net::acse::LocalApplication EchoApplication() {
   return local;
 }
 
-// Sets `key = value` in the TOML text, replacing the line (commented out or not) that has it.
-inline void SetSetting(std::string& text, const std::string& key, const std::string& value) {
-  text = std::regex_replace(text, std::regex("(^|\n)#? ?" + key + " = [^\n]*"),
-                            "$1" + key + " = " + value);
+// Sets `key = value` in the TOML text, replacing the lines (commented out or not) that have it:
+// in every table, or with `first_only` in the first that has the key (`plaintext_port` is in
+// [dicom], then in [http]).
+inline void SetSetting(std::string& text, const std::string& key, const std::string& value,
+                       bool first_only = false) {
+  text = std::regex_replace(
+      text, std::regex("(^|\n)#? ?" + key + " = [^\n]*"), "$1" + key + " = " + value,
+      first_only ? std::regex_constants::format_first_only : std::regex_constants::format_default);
 }
 
 // Creates DIR with InitDataDir, applies `settings` (plaintext_port is set to a free port),
@@ -83,7 +87,7 @@ inline std::unique_ptr<TestServer> StartTestServer(
   std::ifstream in(config);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   in.close();
-  SetSetting(text, "plaintext_port", std::to_string(t->plaintext_port));
+  SetSetting(text, "plaintext_port", std::to_string(t->plaintext_port), /*first_only=*/true);
   SetSetting(text, "bind", "\"127.0.0.1\"");  // the DICOM and the HTTPS listeners
   for (const auto& [key, value] : settings) SetSetting(text, key, value);
   std::ofstream(config, std::ios::trunc) << text;

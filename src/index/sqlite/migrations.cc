@@ -112,11 +112,19 @@ CREATE TABLE instance_metadata (
 );
 )sql";
 
+// Version 5: series by modality and study, so that matching Modalities in Study (0008,0061)
+// (sqlite_find.cc) reads the studies having a series of that modality from the index alone
+// instead of probing the series of every study.
+constexpr std::string_view kV5 = R"sql(
+CREATE INDEX series_modality ON series(modality, study_ref);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "patients, studies, series, instances, tombstones", kV1},
     {2, "study labels", kV2},
     {3, "folded patient names", kV3},
     {4, "instance metadata", kV4},
+    {5, "series by modality", kV5},
 };
 
 }  // namespace

@@ -2,6 +2,10 @@
 // the caller are never part of the SQL text; wildcard patterns are translated to LIKE with every
 // LIKE metacharacter of the value escaped, so `%`, `_` and `\` match themselves. Fuzzy person
 // name matching (QueryOptions::fuzzy_person_names) is a LIKE too, built the same way.
+// Modalities in Study is matched through the series table (index/query.h), as
+// `studies.id IN (SELECT study_ref FROM series WHERE <modality matches>)`: with the index on
+// series(modality, study_ref) (schema version 5) the subquery reads only the matching series,
+// so a rare or absent modality costs an index probe rather than a pass over every study.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -113,6 +117,37 @@ std::string FuzzyNameClause(const std::string& lhs, const std::string& rhs, std:
   return "('^' || replace(replace(" + lhs + ", ' ', '^'), '=', '^')) LIKE " + rhs + " ESCAPE '\\'";
 }
 
+// Modalities in Study (0008,0061) of `m`: some series of the study has a matching Modality.
+std::string ModalitiesInStudyClause(const KeyMatch& m, std::vector<Parameter>& params) {
+  std::vector<std::string> values;
+  if (m.kind == MatchKind::kValueList) {
+    values = m.uids;
+  } else {
+    values.push_back(m.value);
+  }
+  std::vector<std::string> exact;
+  std::string condition;
+  for (const std::string& v : values) {
+    if (v.find_first_of("*?") == std::string::npos) {
+      exact.push_back(v);
+      continue;
+    }
+    std::string like = "s.modality LIKE ? ESCAPE '\\'";
+    params.push_back({false, LikePattern(v), 0});
+    if (const std::string prefix = LiteralPrefix(v); !prefix.empty()) {
+      like += " AND s.modality >= ? AND s.modality < ?";
+      params.push_back({false, prefix, 0});
+      params.push_back({false, prefix + '\xFF', 0});
+    }
+    condition += (condition.empty() ? "(" : " OR (") + like + ")";
+  }
+  if (!exact.empty()) {
+    condition += (condition.empty() ? "" : " OR ") + std::string("s.modality IN (") +
+                 Placeholders(exact, params) + ")";
+  }
+  return "studies.id IN (SELECT s.study_ref FROM series AS s WHERE " + condition + ")";
+}
+
 // security::Scope over the row's study (studies.*, patients.*): every condition holds.
 std::string ScopeCondition(const security::Scope& scope, std::vector<Parameter>& params) {
   std::string out;
@@ -151,6 +186,10 @@ Result<std::string> WhereClause(const Query& query, std::vector<Parameter>& para
   for (const KeyMatch& m : query.matches) {
     const QueryAttribute* a = FindQueryAttribute(m.tag);
     if (a == nullptr) continue;
+    if (m.tag == dicom::Tag{0x0008, 0x0061}) {
+      add(ModalitiesInStudyClause(m, params));
+      continue;
+    }
     // Fuzzy matching ignores case whatever case_insensitive_person_names says.
     const bool fuzzy =
         a->vr == Vr::kPN && m.kind == MatchKind::kSingleValue && query.options.fuzzy_person_names;
@@ -207,6 +246,7 @@ Result<std::string> WhereClause(const Query& query, std::vector<Parameter>& para
         }
         break;
       case MatchKind::kUidList:
+      case MatchKind::kValueList:
         clause = column + " IN (" + Placeholders(m.uids, params) + ")";
         break;
     }

@@ -18,6 +18,7 @@ using index::QueryLevel;
 
 constexpr Tag kSpecificCharacterSet{0x0008, 0x0005};
 constexpr Tag kSopInstanceUid{0x0008, 0x0018};
+constexpr Tag kModalitiesInStudy{0x0008, 0x0061};
 constexpr Tag kRetrieveUrl{0x0008, 0x1190};
 constexpr Tag kStudyInstanceUid{0x0020, 0x000D};
 constexpr Tag kSeriesInstanceUid{0x0020, 0x000E};
@@ -236,9 +237,25 @@ Result<std::string> MatchValue(Tag tag, std::string value, QueryLevel level, boo
     }
     return value;
   }
+  if (tag == kModalitiesInStudy) {
+    // A list of modalities, ',' or '\\' separated: a study matches any of them (index/query.h).
+    std::replace(value.begin(), value.end(), ',', '\\');
+    std::string_view rest = value;
+    while (true) {
+      const std::size_t end = rest.find('\\');
+      if (rest.substr(0, end).empty()) {
+        return Status::Malformed("the value of " + Describe(tag) +
+                                 " has an empty modality (a list separates them with ',')");
+      }
+      if (end == std::string_view::npos) break;
+      rest.remove_prefix(end + 1);
+    }
+    return value;
+  }
   if (value.find('\\') != std::string::npos) {
     return Status::Malformed("the value of " + Describe(tag) +
-                             " has a backslash: only UID attributes take a list of values");
+                             " has a backslash: only UID attributes and ModalitiesInStudy take a "
+                             "list of values");
   }
   if (a->vr == Vr::kIS && !IsIntegerString(value)) {
     return Status::Malformed("the value " + Quote(value) + " of " + Describe(tag) +
@@ -385,8 +402,30 @@ Result<QidoRequest> ParseQidoRequest(QidoResource resource, std::string_view stu
         return Status::Malformed("fuzzymatching must be true or false, not " + Quote(value));
       }
       request.fuzzy = value == "true";
+    } else if (name == "accept" || name == "charset") {
+      // PS3.18 8.3.3: content negotiation, read by the service with the Accept header
+      // (negotiation.h); not a match key.
+    } else if (name == "emptyvaluematching" || name == "multiplevaluematching") {
+      // PS3.18 8.3.4.5 and 8.3.4.6: optional for the origin server. Neither is performed (a
+      // list of modalities always matches any of them, see index/query.h); "true" is answered
+      // with the Warning those sections prescribe, and a value other than true/false is invalid.
+      if (value != "true" && value != "false") {
+        return Status::Malformed(name + " must be true or false, not " + Quote(value));
+      }
+      const auto& listed = request.unsupported_parameters;
+      if (value == "true" && std::find(listed.begin(), listed.end(), name) == listed.end()) {
+        request.unsupported_parameters.push_back(name);
+      }
     } else {
-      BASTION_ASSIGN_OR_RETURN(Tag tag, ReadAttribute(name, true));
+      auto read = ReadAttribute(name, true);
+      if (!read.ok()) {
+        // PS3.18 8.3: "The origin server shall ignore any unsupported Query Parameters" and
+        // process the request as if they were not present; named in a Warning (the caller's).
+        // An unknown name, an unknown or private attribute, a sequence path.
+        request.ignored_parameters.push_back(Quote(name));
+        continue;
+      }
+      const Tag tag = *read;
       for (const auto& key : keys) {
         if (key.first == tag) {
           return Status::Malformed("the match key " + Describe(tag) + " is repeated");
@@ -412,8 +451,17 @@ Result<QidoRequest> ParseQidoRequest(QidoResource resource, std::string_view stu
       if (!Held(tag, level)) request.unsupported_include_fields.push_back(tag);
       continue;
     }
-    BASTION_ASSIGN_OR_RETURN(std::string text, MatchValue(tag, std::move(value), level, non_ascii));
-    identifier.SetString(tag, index::FindQueryAttribute(tag)->vr, text);
+    auto text = MatchValue(tag, std::move(value), level, non_ascii);
+    if (!text.ok() && text.status().code() == StatusCode::kUnsupported) {
+      // A key this archive cannot match on (PS3.4 C.2.2.1.3 lets an SCP not match optional
+      // keys) or one of a lower level: not matched, as PS3.18 8.3 says of unsupported
+      // parameters, and named in a Warning. Returned when the index holds it at this level.
+      request.ignored_parameters.push_back(Describe(tag));
+      if (Held(tag, level)) identifier.Insert(EmptyElement(tag));
+      continue;
+    }
+    if (!text.ok()) return text.status();
+    identifier.SetString(tag, index::FindQueryAttribute(tag)->vr, *text);
   }
   if (path_study) {
     identifier.SetString(kStudyInstanceUid, Vr::kUI, study_uid);

@@ -5,10 +5,11 @@
 // includefield, limit, offset, fuzzymatching) and the UIDs of the path into a C-FIND identifier,
 // then builds the query with index::BuildQuery, the very function the C-FIND SCP uses: QIDO-RS
 // and C-FIND match alike (the C-FIND value grammar: wildcards `*` `?`, DA/TM ranges, UID lists,
-// where QIDO-RS also separates UIDs with commas, PS3.18 8.3.4.1). Strict: every parameter is
-// understood or the request is refused; nothing is silently ignored, because a filter dropped
-// without a word returns more than the caller asked for. Keys the index cannot match on are
-// kUnsupported; the index's matching semantics are in index/query.h.
+// where QIDO-RS also separates UIDs and modalities with commas, PS3.18 8.3.4.1). Parameters
+// this archive does not support are ignored as PS3.18 8.3 requires, never silently: each is
+// named in ignored_parameters for a Warning header, because a filter dropped without a word
+// returns more than the caller asked for. Invalid values of supported parameters are refused.
+// The index's matching semantics are in index/query.h.
 //
 // The caller runs Index::Find between the two halves and applies the caller's scope by setting
 // QidoRequest::query.scope (never from the parameters):
@@ -20,7 +21,8 @@
 //   auto body = EncodeQidoResponse(*matches, *request, base_url);
 //
 // Warnings (PS3.18 8.3.4, Warning: 299 headers) are the caller's to send: limit_clamped, more
-// matches beyond the page, and include fields the index does not hold.
+// matches beyond the page, include fields the index does not hold, ignored parameters (8.3)
+// and emptyvaluematching/multiplevaluematching not performed (8.3.4.5, 8.3.4.6).
 // Pure: no I/O. Thread-safety: values and stateless functions.
 #pragma once
 
@@ -83,6 +85,14 @@ struct QidoRequest {
   // keep, an attribute of a lower level): left out of the response rather than sent empty,
   // since an empty value would claim the stored instance has none. For a Warning header.
   std::vector<dicom::Tag> unsupported_include_fields;
+  // Parameters ignored as PS3.18 8.3 requires of unsupported ones, for a Warning header: names
+  // that are not QIDO-RS parameters nor attributes, unknown or private attributes, sequence
+  // paths (quoted, bounded), and match keys the index cannot match on at this level (named as
+  // "Keyword (gggg,eeee)"). The request is answered as if they were absent.
+  std::vector<std::string> ignored_parameters;
+  // emptyvaluematching=true or multiplevaluematching=true: not performed; the caller sends the
+  // Warning PS3.18 8.3.4.5 / 8.3.4.6 prescribe for each.
+  std::vector<std::string> unsupported_parameters;
 };
 
 // Reads a QIDO-RS request. `params` are the query parameters, percent-decoded, in the order
@@ -91,15 +101,18 @@ struct QidoRequest {
 // query options; max_results, offset and fuzzy_person_names are set from the request.
 //
 // Attribute IDs are keywords as PS3.6 spells them ("PatientName", case-sensitive) or eight hex
-// digits ("00100010"). Errors, each naming the parameter:
-// - kMalformed: an unknown parameter name; an unknown or private attribute; a repeated match
-//   key, limit, offset or fuzzymatching; a match on an attribute the path already fixes; a limit
-//   or offset that is not a decimal integer (or a limit of 0); fuzzymatching not true/false; an
-//   invalid UID, integer or range; a control character; a non-ASCII value for a VR that is
-//   ASCII only; several values ('\') for anything but a UID; a path UID that is not a UID.
-// - kUnsupported: a sequence path ("00081110.00081150": we do not match inside sequences); a
-//   match (non-empty value) on an attribute the index cannot match on, or on an attribute of a
-//   level below the resource's (a study search cannot match on Modality).
+// digits ("00100010"). `accept` and `charset` (PS3.18 8.3.3) are left to content negotiation
+// (negotiation.h). PS3.18 8.3: unsupported parameters are ignored, the request is processed as
+// if they were absent, and they are listed in ignored_parameters (for a Warning); a supported
+// parameter with an invalid value is refused (400). Errors, each naming the parameter:
+// - kMalformed: a repeated match key, limit, offset or fuzzymatching; a match on an attribute
+//   the path already fixes; a limit or offset that is not a decimal integer (or a limit of 0);
+//   fuzzymatching, emptyvaluematching or multiplevaluematching not true/false; an invalid UID,
+//   integer or range; a control character; a non-ASCII value for a VR that is ASCII only;
+//   several values ('\' or ',') for anything but a UID or ModalitiesInStudy; an include field
+//   that is not an attribute, or a private one; a path UID that is not a UID.
+// - kUnsupported: an include field that is a sequence path (we neither match nor return
+//   attributes inside sequences).
 // - kLimitExceeded: more than max_parameters parameters, a name or value longer than
 //   max_value_length, more than max_include_fields include fields, an offset above max_offset.
 // - kInternal: a path UID given for a resource that has none (the router's mistake).

@@ -1,5 +1,7 @@
 // QIDO-RS (PS3.18 10.6) as a service: the request read by qido.h into the query C-FIND runs
 // too (index::BuildQuery), run in the caller's scope, answered as DICOM JSON and audited.
+#include <algorithm>
+
 #include "web/dicomweb/dicomweb_service.h"
 #include "web/dicomweb/negotiation.h"
 #include "web/dicomweb/qido.h"
@@ -8,7 +10,8 @@
 namespace bastion::web::dicomweb {
 
 http::Response SearchResource(const Call& call, QidoResource resource, const ResourceUids& uids) {
-  auto ranges = AcceptRanges(call.head);
+  // PS3.18 8.3.3: an accept query parameter stands in for the Accept header.
+  auto ranges = AcceptableMediaTypes(call.head, call.target);
   if (!ranges.ok()) return JsonError(ranges.status());
   if (!Negotiate(*ranges, {{"application/dicom+json", "", ""}, {"application/json", "", ""}})) {
     return JsonError(406, "QIDO-RS answers in application/dicom+json");
@@ -45,6 +48,20 @@ http::Response SearchResource(const Call& call, QidoResource resource, const Res
   if (!request->unsupported_include_fields.empty()) {
     warnings.push_back(
         "299 bastion \"The fuzzymatching or includefield parameter is not fully supported\"");
+  }
+  // PS3.18 8.3: unsupported parameters were ignored; say which.
+  for (std::string name : request->ignored_parameters) {
+    // Quoted by the parser (printable ASCII, bounded); no '"' or '\\' inside a quoted-string.
+    std::replace_if(
+        name.begin(), name.end(), [](char c) { return c == '"' || c == '\\'; }, '?');
+    warnings.push_back("299 bastion \"The query parameter " + name +
+                       " is not supported and was ignored\"");
+  }
+  // PS3.18 8.3.4.5 and 8.3.4.6 word these two.
+  for (const std::string& name : request->unsupported_parameters) {
+    warnings.push_back("299 bastion \"The " + name + " parameter is not supported. " +
+                       (name == "emptyvaluematching" ? "Empty" : "Multiple") +
+                       " Value Matching has not been performed.\"");
   }
   for (std::string& w : warnings) response.headers.emplace_back("warning", std::move(w));
   return response;

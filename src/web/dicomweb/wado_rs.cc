@@ -1,9 +1,20 @@
 // WADO-RS (PS3.18 10.4) and WADO-URI (PS3.18 9): instances, metadata, frames, bulk data,
 // rendered and thumbnail images, each in the caller's scope and audited.
+//
+// Instances go out in the transfer syntax the Acceptable Media Types ask for (PS3.18 8.7.3.5,
+// 10.4.1): a range without transfer-syntax asks for the default, Explicit VR Little Endian
+// (8.7.3.4); transfer-syntax=* lets the server choose, and it sends them as stored (the
+// mapped file streamed as it is: the fast path) unless stored in a syntax PS3.18 8.7.3 forbids
+// on the web (Implicit VR Little Endian, Explicit VR Big Endian), which are converted to
+// Explicit VR Little Endian. Conversions are between the uncompressed syntaxes only
+// (archive/transfer_syntax_conversion.h), one instance at a time as the body is produced.
+// A compressed instance goes as stored when a range asks for its syntax or for `*`, or, when it
+// may be lossy, where the default is asked (8.7.3.4 allows it); otherwise 406 names its syntax.
 #include <cctype>
 #include <charconv>
 
 #include "archive/instance_metadata.h"
+#include "archive/transfer_syntax_conversion.h"
 #include "dicom/reader.h"
 #include "dicom/tag.h"
 #include "render/frames.h"
@@ -21,6 +32,7 @@ using audit::AuditOutcome;
 
 constexpr std::string_view kDicom = "application/dicom";
 constexpr std::string_view kOctetStream = "application/octet-stream";
+constexpr std::string_view kExplicitLittle = dicom::transfer_syntax::kExplicitVrLittleEndian;
 
 http::Response NotAcceptable(std::string_view what) {
   return JsonError(406,
@@ -41,47 +53,104 @@ Result<OpenedInstance> OpenInstance(const Call& call, const index::StoredInstanc
   return OpenedInstance{stored.file, std::move(part10)};
 }
 
-// The instances of a WADO-RS retrieve, one Part 10 file per part, produced a piece at a time.
+// One instance of a WADO-RS retrieve and the syntax it is sent in.
+struct OutgoingInstance {
+  index::StoredInstance instance;
+  std::string transfer_syntax;  // == instance.storage.transfer_syntax_uid: sent as stored
+};
+
+// The instances of a WADO-RS retrieve, one Part 10 file per part, produced a piece at a time:
+// a file sent as stored is streamed from its mapping; one sent in another syntax is converted
+// when its part begins, so at most one converted instance is held at a time.
 class MultipartInstances final : public http::BodyProducer {
  public:
-  MultipartInstances(const archive::Archive& archive, std::vector<index::StoredInstance> instances,
-                     std::string boundary)
-      : archive_(archive), instances_(std::move(instances)), boundary_(std::move(boundary)) {}
+  MultipartInstances(const archive::Archive& archive, std::vector<OutgoingInstance> instances,
+                     std::string boundary, archive::ConversionLimits limits)
+      : archive_(archive),
+        instances_(std::move(instances)),
+        boundary_(std::move(boundary)),
+        limits_(limits) {}
 
   Result<bool> Next(std::string& out, std::size_t max_bytes) override {
     while (out.size() < max_bytes) {
-      if (!file_) {
+      if (bytes_.empty() && !in_part_) {
         if (next_ == instances_.size()) {
           out += http::CloseDelimiter(boundary_);
           return false;
         }
-        const index::StoredInstance& instance = instances_[next_];
-        BASTION_ASSIGN_OR_RETURN(auto stored, archive_.OpenStored(instance));
-        file_ = stored.file;
+        const OutgoingInstance& o = instances_[next_];
+        BASTION_ASSIGN_OR_RETURN(auto stored, archive_.OpenStored(o.instance));
+        const std::string& stored_ts = o.instance.storage.transfer_syntax_uid;
+        if (o.transfer_syntax == stored_ts) {
+          file_ = stored.file;
+          bytes_ = file_->bytes();
+        } else {
+          auto converted = archive::ConvertPart10(stored, stored_ts, o.transfer_syntax, limits_,
+                                                  archive_.policy().read);
+          if (!converted.ok()) {
+            // The response has begun: the body ends short and the client sees a broken part.
+            return converted.status().WithContext("converting " + o.instance.sop_instance_uid +
+                                                  " to " + o.transfer_syntax);
+          }
+          converted_ = *std::move(converted);
+          file_.reset();
+          bytes_ = converted_;
+        }
         offset_ = 0;
+        in_part_ = true;
+        // PS3.18 8.7.3.5: each part names the syntax it is actually in.
         const std::pair<std::string, std::string> headers[] = {
-            {"Content-Type",
-             std::string(kDicom) + "; transfer-syntax=" + instance.storage.transfer_syntax_uid}};
+            {"Content-Type", std::string(kDicom) + "; transfer-syntax=" + o.transfer_syntax}};
         out += http::PartHeader(boundary_, headers, next_ == 0);
         ++next_;
       }
-      const auto bytes = file_->bytes();
-      const std::size_t take = std::min(bytes.size() - offset_, max_bytes - out.size());
-      out.append(reinterpret_cast<const char*>(bytes.data() + offset_), take);
+      const std::size_t take = std::min(bytes_.size() - offset_, max_bytes - out.size());
+      out.append(reinterpret_cast<const char*>(bytes_.data() + offset_), take);
       offset_ += take;
-      if (offset_ == bytes.size()) file_.reset();
+      if (offset_ == bytes_.size()) {
+        in_part_ = false;
+        bytes_ = {};
+        file_.reset();
+        converted_ = {};
+      }
     }
     return true;
   }
 
  private:
   const archive::Archive& archive_;
-  const std::vector<index::StoredInstance> instances_;
+  const std::vector<OutgoingInstance> instances_;
   const std::string boundary_;
+  const archive::ConversionLimits limits_;
   std::size_t next_ = 0;
+  bool in_part_ = false;
   std::shared_ptr<const MappedFile> file_;
+  std::vector<std::uint8_t> converted_;
+  std::span<const std::uint8_t> bytes_;
   std::size_t offset_ = 0;
 };
+
+// What an instance stored in `stored` can be sent as, in the server's order of preference:
+// as stored first when the web allows that syntax (no conversion), then Explicit VR Little
+// Endian and Deflated Explicit VR Little Endian when it converts to them (PS3.18 8.7.3: never
+// Implicit VR Little Endian or Explicit VR Big Endian).
+std::vector<Offer> InstanceOffers(const std::string& stored) {
+  namespace ts_uid = dicom::transfer_syntax;
+  std::vector<Offer> offers;
+  if (IsWebTransferSyntax(stored)) {
+    Offer as_stored{"multipart/related", std::string(kDicom), stored};
+    as_stored.instead_of_default = !archive::IsConvertible(stored) && archive::MayBeLossy(stored);
+    offers.push_back(std::move(as_stored));
+  }
+  if (archive::IsConvertible(stored)) {
+    for (std::string_view ts :
+         {ts_uid::kExplicitVrLittleEndian, ts_uid::kDeflatedExplicitVrLittleEndian}) {
+      if (ts == stored) continue;
+      offers.push_back({"multipart/related", std::string(kDicom), std::string(ts)});
+    }
+  }
+  return offers;
+}
 
 // Parts already in memory (frames, bulk data), each with its content type.
 struct Part {
@@ -243,8 +312,9 @@ Result<render::RenderOptions> RenderingParameters(const http::Target& target, bo
       BASTION_ASSIGN_OR_RETURN(double q, ParseNumber(value, "quality"));
       if (!(q >= 1 && q <= 100)) return Status::Malformed("quality is 1 to 100");
       options.quality = static_cast<int>(q);
-    } else if (key == "annotation" || key == "charset") {
-      // No burned-in annotation is ever added; the charset of text that is not there is moot.
+    } else if (key == "annotation" || key == "charset" || key == "accept") {
+      // No burned-in annotation is ever added; the charset of text that is not there is moot;
+      // accept is content negotiation (PS3.18 8.3.3.1, negotiation.h).
     } else {
       return Status::Malformed("unknown rendering parameter '" + key + "'");
     }
@@ -255,7 +325,7 @@ Result<render::RenderOptions> RenderingParameters(const http::Target& target, bo
 http::Response Rendered(const Call& call, const index::StoredInstance& instance,
                         const OpenedInstance& opened, std::uint32_t frame,
                         render::RenderOptions options) {
-  auto ranges = AcceptRanges(call.head);
+  auto ranges = AcceptableMediaTypes(call.head, call.target);
   if (!ranges.ok()) return JsonError(ranges.status());
   const auto chosen = Negotiate(*ranges, {{"image/jpeg", "", ""}, {"image/png", "", ""}});
   if (!chosen) return NotAcceptable("a rendered image (image/jpeg, image/png)");
@@ -274,36 +344,66 @@ http::Response Rendered(const Call& call, const index::StoredInstance& instance,
 http::Response RetrieveInstances(const Call& call, const ResourceUids& uids) {
   auto instances = InstancesInScope(call, uids, call.context.limits.max_retrieve_instances);
   if (!instances.ok()) return JsonError(instances.status());
-  auto ranges = AcceptRanges(call.head);
+  auto ranges = AcceptableMediaTypes(call.head, call.target);
   if (!ranges.ok()) return JsonError(ranges.status());
-  // Instances go out as stored; every syntax they are stored in must be acceptable.
-  std::vector<std::string> syntaxes;
+  const archive::ConversionLimits conversion;  // the defaults; not configurable yet
+  // One choice per stored syntax, made before the response begins: a syntax that cannot be
+  // sent in any acceptable form refuses the whole request (406), naming it.
+  std::vector<std::pair<std::string, std::string>> chosen;  // stored -> sent
+  std::vector<OutgoingInstance> outgoing;
+  outgoing.reserve(instances->size());
   for (const auto& i : *instances) {
-    const std::string& ts = i.storage.transfer_syntax_uid;
-    if (std::find(syntaxes.begin(), syntaxes.end(), ts) == syntaxes.end()) syntaxes.push_back(ts);
-  }
-  for (const std::string& ts : syntaxes) {
-    if (!Negotiate(*ranges, {{"multipart/related", std::string(kDicom), ts}})) {
-      return NotAcceptable("instances stored in transfer syntax " + ts +
-                           " (ask with transfer-syntax=* or that syntax)");
+    const std::string& stored = i.storage.transfer_syntax_uid;
+    auto it = std::find_if(chosen.begin(), chosen.end(),
+                           [&](const auto& c) { return c.first == stored; });
+    if (it == chosen.end()) {
+      const auto offer = Negotiate(*ranges, InstanceOffers(stored));
+      if (!offer) {
+        return NotAcceptable(
+            "instances stored in transfer syntax " + stored +
+            (archive::IsConvertible(stored)
+                 ? std::string(" (they convert to 1.2.840.10008.1.2.1 and 1.2.840.10008.1.2.1.99; "
+                               "PS3.18 8.7.3 excludes Implicit VR Little Endian and Explicit VR "
+                               "Big Endian from the web)")
+                 : " (compressed: ask with transfer-syntax=" + stored +
+                       " or transfer-syntax=*; Bastion does not decompress)"));
+      }
+      chosen.emplace_back(stored, offer->transfer_syntax);
+      it = chosen.end() - 1;
     }
+    // A conversion past its memory limit would break the body half-way: refused before.
+    if (it->second != stored &&
+        i.storage.size - i.storage.data_offset > conversion.max_data_set_bytes) {
+      return NotAcceptable("instance " + i.sop_instance_uid + " in " + it->second + ": its " +
+                           std::to_string(i.storage.size - i.storage.data_offset) +
+                           "-byte data set is larger than the conversion limit of " +
+                           std::to_string(conversion.max_data_set_bytes) +
+                           " bytes (ask with transfer-syntax=" + stored + ")");
+    }
+    outgoing.push_back({i, it->second});
   }
   AuditRequest(call, AuditEventType::kInstancesSent, AuditOutcome::kSuccess, *instances,
                "WADO-RS " + call.head.target);
+  // The multipart Content-Type names the syntax when every part is in the same one.
+  std::optional<std::string_view> common;
+  if (!outgoing.empty() &&
+      std::all_of(outgoing.begin(), outgoing.end(), [&](const OutgoingInstance& o) {
+        return o.transfer_syntax == outgoing.front().transfer_syntax;
+      })) {
+    common = outgoing.front().transfer_syntax;
+  }
   std::string boundary = http::NewBoundary();
   http::Response response;
-  response.headers.emplace_back(
-      "content-type",
-      http::MultipartRelatedContentType(
-          boundary, kDicom,
-          syntaxes.size() == 1 ? std::optional<std::string_view>(syntaxes[0]) : std::nullopt));
-  response.producer =
-      std::make_unique<MultipartInstances>(*call.context.archive, *std::move(instances), boundary);
+  response.headers.emplace_back("content-type",
+                                http::MultipartRelatedContentType(boundary, kDicom, common));
+  response.producer = std::make_unique<MultipartInstances>(
+      *call.context.archive, std::move(outgoing), boundary, conversion);
   return response;
 }
 
 http::Response RetrieveMetadata(const Call& call, const ResourceUids& uids) {
-  auto ranges = AcceptRanges(call.head);
+  // PS3.18 8.3.3: an accept query parameter stands in for the Accept header.
+  auto ranges = AcceptableMediaTypes(call.head, call.target);
   if (!ranges.ok()) return JsonError(ranges.status());
   if (!Negotiate(*ranges, {{"application/dicom+json", "", ""}, {"application/json", "", ""}})) {
     return NotAcceptable("metadata (application/dicom+json)");
@@ -365,7 +465,7 @@ http::Response RetrieveFrames(const Call& call, const ResourceUids& uids,
   if (!one.ok()) return JsonError(one.status());
   const auto& [instance, opened] = *one;
   const std::string ts(opened->part10.transfer_syntax.uid);
-  auto ranges = AcceptRanges(call.head);
+  auto ranges = AcceptableMediaTypes(call.head, call.target);
   if (!ranges.ok()) return JsonError(ranges.status());
 
   std::string part_type(kOctetStream);
@@ -390,15 +490,18 @@ http::Response RetrieveFrames(const Call& call, const ResourceUids& uids,
     }
     part_type = chosen->part_type;
   } else if (!Negotiate(*ranges, {{"multipart/related", std::string(kOctetStream),
-                                   "1.2.840.10008.1.2.1"}})) {
+                                   std::string(kExplicitLittle)}})) {
     return NotAcceptable("uncompressed frames (multipart/related; type=application/octet-stream)");
   }
   auto frames =
       render::ExtractFrames(opened->part10.dataset, ts, *numbers, call.context.limits.pixels);
   if (!frames.ok()) return JsonError(frames.status());
   std::vector<Part> parts;
-  const std::string content_type =
-      part_type + (IsNativeSyntax(ts) ? "" : "; transfer-syntax=" + ts);
+  // The native pixel data of an uncompressed instance, whatever syntax it is stored in, is
+  // extracted in little endian (the reader swaps big endian values): the frames are in
+  // Explicit VR Little Endian, the default of PS3.18 Table 8.7.3-4, and each part says so.
+  const std::string sent_ts = IsNativeSyntax(ts) ? std::string(kExplicitLittle) : ts;
+  const std::string content_type = part_type + "; transfer-syntax=" + sent_ts;
   for (auto& frame : *frames) {
     Part part;
     part.content_type = content_type;
@@ -412,8 +515,7 @@ http::Response RetrieveFrames(const Call& call, const ResourceUids& uids,
   }
   AuditRequest(call, AuditEventType::kInstancesSent, AuditOutcome::kSuccess, {instance},
                "WADO-RS frames " + call.head.target);
-  return MultipartResponse(std::move(parts), part_type,
-                           IsNativeSyntax(ts) ? std::nullopt : std::optional<std::string_view>(ts));
+  return MultipartResponse(std::move(parts), part_type, sent_ts);
 }
 
 http::Response RetrieveBulkData(const Call& call, const ResourceUids& uids,

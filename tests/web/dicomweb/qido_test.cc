@@ -88,45 +88,76 @@ TEST(QidoParseTest, KeywordAndHexTagNameTheSameMatchKey) {
   EXPECT_EQ(MatchOf(*by_lower_hex, kStudyUid)->value, "1.2.3");
 }
 
-TEST(QidoParseTest, KeywordsAreCaseSensitive) {
+bool Ignored(const QidoRequest& r, std::string_view name) {
+  return std::any_of(r.ignored_parameters.begin(), r.ignored_parameters.end(),
+                     [&](const std::string& p) { return p.find(name) != std::string::npos; });
+}
+
+// PS3.18 8.3: "The origin server shall ignore any unsupported Query Parameters" and answer as
+// if they were absent; they are named for a Warning header, never dropped without a word.
+TEST(QidoParseTest, KeywordsAreCaseSensitiveAndAnUnknownOneIsIgnoredAndNamed) {
   auto r = Studies({{"patientname", "Doe"}});
-  EXPECT_EQ(r.status().code(), StatusCode::kMalformed);
-  EXPECT_NE(r.status().message().find("unknown QIDO-RS parameter 'patientname'"), std::string::npos)
-      << r.status().message();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(Ignored(*r, "'patientname'"));
+  EXPECT_EQ(MatchOf(*r, kPatientName), nullptr);
 }
 
-TEST(QidoParseTest, UnknownParameterIsMalformedAndNamed) {
-  auto r = Studies({{"x", "1"}});
-  EXPECT_EQ(r.status().code(), StatusCode::kMalformed);
-  EXPECT_NE(r.status().message().find("unknown QIDO-RS parameter 'x'"), std::string::npos);
+TEST(QidoParseTest, UnknownParametersAreIgnoredAndNamed) {
+  auto r = Studies({{"x", "1"}, {"PatientID", "P1"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->ignored_parameters, (std::vector<std::string>{"'x'"}));
+  ASSERT_NE(MatchOf(*r, kPatientId), nullptr);  // the rest of the request still applies
   // PS3.18 names are lower case: "Limit" is not "limit".
-  EXPECT_EQ(Studies({{"Limit", "1"}}).status().code(), StatusCode::kMalformed);
+  auto limit = Studies({{"Limit", "1"}});
+  ASSERT_TRUE(limit.ok());
+  EXPECT_TRUE(Ignored(*limit, "'Limit'"));
+  EXPECT_EQ(limit->limit, QidoLimits{}.max_limit);
+  EXPECT_TRUE(Studies({}).value().ignored_parameters.empty());
 }
 
-TEST(QidoParseTest, PrivateAndUnknownTagsAreMalformedNamingTheKey) {
+TEST(QidoParseTest, PrivateAndUnknownTagsAreIgnoredAsKeysButRefusedAsIncludeFields) {
   auto priv = Studies({{"00091010", "x"}});
-  EXPECT_EQ(priv.status().code(), StatusCode::kMalformed);
-  EXPECT_NE(priv.status().message().find("'00091010'"), std::string::npos);
+  ASSERT_TRUE(priv.ok());
+  EXPECT_TRUE(Ignored(*priv, "'00091010'"));
   ASSERT_EQ(dicom::LookupTag(Tag{0x0010, 0x0011}), nullptr);
   auto unknown = Studies({{"00100011", "x"}});
-  EXPECT_EQ(unknown.status().code(), StatusCode::kMalformed);
-  EXPECT_NE(unknown.status().message().find("'00100011'"), std::string::npos);
-  EXPECT_EQ(Studies({{"00100000", ""}}).status().code(), StatusCode::kMalformed);  // group length
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_TRUE(Ignored(*unknown, "'00100011'"));
+  EXPECT_TRUE(Ignored(Studies({{"00100000", ""}}).value(), "'00100000'"));  // group length
+  // includefield is a supported parameter: a value that names no attribute is invalid (400).
   EXPECT_EQ(Studies({{"includefield", "00091010"}}).status().code(), StatusCode::kMalformed);
   EXPECT_EQ(Studies({{"includefield", "NoSuchKeyword"}}).status().code(), StatusCode::kMalformed);
 }
 
-TEST(QidoParseTest, SequencePathsAreUnsupportedWithAClearMessage) {
+TEST(QidoParseTest, SequencePathsAreIgnoredAsKeysAndUnsupportedAsIncludeFields) {
   auto key = Studies({{"00081110.00081150", "1.2.3"}});
-  EXPECT_EQ(key.status().code(), StatusCode::kUnsupported);
-  EXPECT_NE(key.status().message().find("sequences"), std::string::npos);
-  EXPECT_EQ(Studies({{"ReferencedStudySequence.ReferencedSOPClassUID", "1"}}).status().code(),
-            StatusCode::kUnsupported);
-  EXPECT_EQ(Studies({{"includefield", "00081110.00081150"}}).status().code(),
-            StatusCode::kUnsupported);
-  // A dotted name that is not a path of attributes is just an unknown parameter.
-  EXPECT_EQ(Studies({{"00081110.foo", "1"}}).status().code(), StatusCode::kMalformed);
-  EXPECT_EQ(Studies({{"00081110.", "1"}}).status().code(), StatusCode::kMalformed);
+  ASSERT_TRUE(key.ok());
+  EXPECT_TRUE(Ignored(*key, "'00081110.00081150'"));
+  EXPECT_TRUE(key->query.matches.empty());
+  EXPECT_TRUE(Studies({{"ReferencedStudySequence.ReferencedSOPClassUID", "1"}}).ok());
+  auto include = Studies({{"includefield", "00081110.00081150"}});
+  EXPECT_EQ(include.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(include.status().message().find("sequences"), std::string::npos);
+  EXPECT_TRUE(Ignored(Studies({{"00081110.foo", "1"}}).value(), "'00081110.foo'"));
+}
+
+TEST(QidoParseTest, AcceptAndCharsetAreLeftToContentNegotiation) {
+  auto r = Studies({{"accept", "application/dicom+json"}, {"charset", "utf-8"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->ignored_parameters.empty());
+  EXPECT_TRUE(r->query.matches.empty());
+}
+
+TEST(QidoParseTest, EmptyAndMultipleValueMatchingAreReportedAsNotPerformed) {
+  auto r = Studies({{"emptyvaluematching", "true"}, {"multiplevaluematching", "true"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->unsupported_parameters,
+            (std::vector<std::string>{"emptyvaluematching", "multiplevaluematching"}));
+  auto off = Studies({{"emptyvaluematching", "false"}});
+  ASSERT_TRUE(off.ok());
+  EXPECT_TRUE(off->unsupported_parameters.empty());
+  EXPECT_EQ(Studies({{"emptyvaluematching", "yes"}}).status().code(), StatusCode::kMalformed);
+  EXPECT_EQ(Studies({{"multiplevaluematching", ""}}).status().code(), StatusCode::kMalformed);
 }
 
 TEST(QidoParseTest, RepeatedMatchKeyIsMalformedEvenUnderAnotherName) {
@@ -337,19 +368,52 @@ TEST(QidoParseTest, ControlCharactersAndValueListsAreRefused) {
             StatusCode::kMalformed);
 }
 
-TEST(QidoParseTest, MatchingTheIndexCannotDoIsUnsupportedNotIgnored) {
-  auto modalities = Studies({{"ModalitiesInStudy", "CT"}});
-  EXPECT_EQ(modalities.status().code(), StatusCode::kUnsupported);
-  EXPECT_NE(modalities.status().message().find("ModalitiesInStudy"), std::string::npos);
-  EXPECT_EQ(Studies({{"InstitutionalDepartmentName", "ER"}}).status().code(),
-            StatusCode::kUnsupported);
-  EXPECT_EQ(Studies({{"SpecificCharacterSet", "ISO_IR 100"}}).status().code(),
-            StatusCode::kUnsupported);
+TEST(QidoParseTest, MatchingTheIndexCannotDoIsIgnoredAndNamed) {
+  auto department = Studies({{"InstitutionalDepartmentName", "ER"}});
+  ASSERT_TRUE(department.ok());
+  EXPECT_TRUE(Ignored(*department, "InstitutionalDepartmentName (0008,1040)"));
+  EXPECT_TRUE(department->query.matches.empty());
+  EXPECT_TRUE(
+      Ignored(Studies({{"SpecificCharacterSet", "ISO_IR 100"}}).value(), "SpecificCharacterSet"));
+  // Counts are held but not matchable: not matched, still returned.
+  auto count = Studies({{"NumberOfStudyRelatedInstances", "3"}});
+  ASSERT_TRUE(count.ok());
+  EXPECT_TRUE(Ignored(*count, "NumberOfStudyRelatedInstances"));
+  EXPECT_TRUE(count->query.matches.empty());
+  EXPECT_TRUE(Has(count->response_keys, Tag{0x0020, 0x1208}));
   auto below = Studies({{"Modality", "CT"}});  // a series attribute in a study search
-  EXPECT_EQ(below.status().code(), StatusCode::kUnsupported);
-  EXPECT_NE(below.status().message().find("Modality"), std::string::npos);
-  EXPECT_TRUE(Parse(QidoResource::kAllSeries, {{"Modality", "CT"}}).ok());
+  ASSERT_TRUE(below.ok());
+  EXPECT_TRUE(Ignored(*below, "Modality (0008,0060)"));
+  EXPECT_EQ(MatchOf(*below, kModality), nullptr);
+  EXPECT_FALSE(Has(below->response_keys, kModality));
+  EXPECT_TRUE(
+      Parse(QidoResource::kAllSeries, {{"Modality", "CT"}}).value().ignored_parameters.empty());
   EXPECT_TRUE(Parse(QidoResource::kAllInstances, {{"PatientName", "Doe*"}}).ok());
+}
+
+TEST(QidoParseTest, ModalitiesInStudyTakesAListSeparatedByCommasOrBackslashes) {
+  constexpr Tag kModalitiesInStudy{0x0008, 0x0061};
+  auto one = Studies({{"ModalitiesInStudy", "CT"}});
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  ASSERT_NE(MatchOf(*one, kModalitiesInStudy), nullptr);
+  EXPECT_EQ(MatchOf(*one, kModalitiesInStudy)->kind, MatchKind::kSingleValue);
+  EXPECT_TRUE(one->ignored_parameters.empty());
+  for (const char* list : {"CT,MR", "CT\\MR"}) {
+    auto r = Studies({{"ModalitiesInStudy", list}});
+    ASSERT_TRUE(r.ok()) << list << ": " << r.status().ToString();
+    const index::KeyMatch* m = MatchOf(*r, kModalitiesInStudy);
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(m->kind, MatchKind::kValueList);
+    EXPECT_EQ(m->uids, (std::vector<std::string>{"CT", "MR"}));
+  }
+  auto wildcard = Studies({{"00080061", "C*"}});
+  ASSERT_TRUE(wildcard.ok());
+  EXPECT_EQ(MatchOf(*wildcard, kModalitiesInStudy)->kind, MatchKind::kWildcard);
+  for (const char* bad : {"CT,", ",CT", "CT,,MR", "CT\\"}) {
+    EXPECT_EQ(Studies({{"ModalitiesInStudy", bad}}).status().code(), StatusCode::kMalformed) << bad;
+  }
+  // Other text attributes still take one value.
+  EXPECT_EQ(Studies({{"StudyDescription", "a\\b"}}).status().code(), StatusCode::kMalformed);
 }
 
 TEST(QidoParseTest, LimitsAreEnforcedBeforeWork) {
@@ -392,11 +456,18 @@ TEST(QidoParseTest, LimitsAreEnforcedBeforeWork) {
   EXPECT_TRUE(r->limit_clamped);
 }
 
-TEST(QidoParseTest, ErrorMessagesQuoteUntrustedTextBounded) {
-  auto r = Studies({{std::string(500, 'y') + "\x01", "1"}});
+TEST(QidoParseTest, ErrorMessagesAndIgnoredNamesQuoteUntrustedTextBounded) {
+  auto r = Studies({{"PatientID", std::string(500, 'y') + "\x01"}});
   ASSERT_FALSE(r.ok());
   EXPECT_LT(r.status().message().size(), 200u);
   EXPECT_EQ(r.status().message().find('\x01'), std::string::npos);
+  // An ignored parameter's name goes into a Warning header: bounded, no control characters.
+  auto ignored = Studies({{std::string(500, 'y') + "\x01\r\n", "1"}});
+  ASSERT_TRUE(ignored.ok());
+  ASSERT_EQ(ignored->ignored_parameters.size(), 1u);
+  const std::string& name = ignored->ignored_parameters[0];
+  EXPECT_LT(name.size(), 80u);
+  EXPECT_EQ(name.find_first_of("\x01\r\n"), std::string::npos);
 }
 
 // The default return keys of PS3.18 Tables 10.6.3-3 to 10.6.3-5, as far as the index holds them.
