@@ -126,7 +126,9 @@ class HostilePeerTest : public ::testing::Test {
     if (!association.ok()) return std::chrono::hours(1);
     auto response = (*association)->Request("1.2.840.10008.1.1", net::dimse::MakeCEchoRq(1));
     EXPECT_TRUE(response.ok()) << response.status().ToString();
-    if (response.ok()) EXPECT_EQ(response->status(), net::dimse::status::kSuccess);
+    if (response.ok()) {
+      EXPECT_EQ(response->status(), net::dimse::status::kSuccess);
+    }
     EXPECT_TRUE((*association)->Release().ok());
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
   }
@@ -157,7 +159,9 @@ class HostilePeerTest : public ::testing::Test {
     ASSERT_GE(answer.size(), 10u) << "expected an A-ABORT";
     EXPECT_EQ(answer[0], 0x07);
     EXPECT_EQ(answer[8], 2) << "source: service provider";
-    if (reason >= 0) EXPECT_EQ(answer[9], reason);
+    if (reason >= 0) {
+      EXPECT_EQ(answer[9], reason);
+    }
   }
 
   static std::uint16_t port_;
