@@ -11,6 +11,15 @@ namespace ul = net::ul;
 namespace dimse = net::dimse;
 using net::transport::TimerId;
 
+namespace {
+// The values of a multi-valued match (ModalitiesInStudy=CT\MR), as the query had them.
+std::string JoinedValues(const std::vector<std::string>& values) {
+  std::string joined;
+  for (const std::string& v : values) joined += (joined.empty() ? "" : "\\") + v;
+  return joined;
+}
+}  // namespace
+
 DicomSession::DicomSession(std::shared_ptr<const SessionContext> context,
                            net::transport::PeerInfo peer)
     : context_(std::move(context)), peer_(std::move(peer)), framer_(context_->pdu_limits) {}
@@ -503,9 +512,10 @@ void DicomSession::RunFind() {
       }
       event.description +=
           " " + m.tag.ToString() + "=" +
-          (m.kind == index::MatchKind::kRange     ? m.low + "-" + m.high
-           : m.kind == index::MatchKind::kUidList ? std::to_string(m.uids.size()) + " UIDs"
-                                                  : m.value);
+          (m.kind == index::MatchKind::kRange       ? m.low + "-" + m.high
+           : m.kind == index::MatchKind::kUidList   ? std::to_string(m.uids.size()) + " UIDs"
+           : m.kind == index::MatchKind::kValueList ? JoinedValues(m.uids)
+                                                    : m.value);
     }
     context_->audit->Emit(event);
   }

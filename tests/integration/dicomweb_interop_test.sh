@@ -690,6 +690,8 @@ wado r6.out "/studies/$st3/series/$jpg_se/instances/$jpg_sop/rendered" image/jpe
 check "GET .../instances/{jpeg}/rendered: a 64x48 JPEG (decoded and re-encoded)" "^jpeg 64x48 ok" "$(dw image r6.out.h r6.out)"
 expect "GET .../rendered with Accept: application/pdf: 406" 406 "$(wado r7.out "/studies/$st1/series/$se1/instances/$sop1/rendered" application/pdf)"
 expect "GET .../rendered?quality=500: 400" 400 "$(wado r8.out "/studies/$st1/series/$se1/instances/$sop1/rendered?quality=500" image/jpeg)"
+expect "GET .../rendered?burnin=yes (unsupported): 200, ignored (PS3.18 8.3)" 200 "$(wado r9.out "/studies/$st1/series/$se1/instances/$sop1/rendered?burnin=yes" image/jpeg)"
+check "  ... and named in a Warning header" "^299 bastion \"The query parameter burnin is not supported and was ignored\"" "$(hdr r9.out warning)"
 for level in "/studies/$st1/series/$se1/instances/$sop1" "/studies/$st1/series/$se1" "/studies/$st1"; do
   name=${level//$st1/\{study\}}
   name=${name//$se1/\{series\}}

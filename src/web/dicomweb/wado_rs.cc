@@ -278,8 +278,22 @@ Result<std::uint32_t> ViewportSize(double value) {
   return static_cast<std::uint32_t>(value);
 }
 
-// PS3.18 8.3.5.1: window=center,width[,function], viewport=vw,vh, quality=1..100.
-Result<render::RenderOptions> RenderingParameters(const http::Target& target, bool thumbnail) {
+// A parameter name for a Warning header's quoted-string: token characters only, bounded.
+std::string WarningSafeName(std::string_view name) {
+  std::string safe;
+  for (char c : name.substr(0, 64)) {
+    const bool plain =
+        std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+    safe += plain ? c : '?';
+  }
+  return safe;
+}
+
+// PS3.18 8.3.5.1: window=center,width[,function], viewport=vw,vh, quality=1..100. Other
+// parameters are ignored (PS3.18 8.3: "shall ignore any unsupported Query Parameters") and
+// their names added to `ignored`, for a Warning header.
+Result<render::RenderOptions> RenderingParameters(const http::Target& target, bool thumbnail,
+                                                  std::vector<std::string>& ignored) {
   render::RenderOptions options = thumbnail ? render::ThumbnailOptions() : render::RenderOptions{};
   for (const auto& [key, value] : target.query) {
     if (key == "window") {
@@ -315,8 +329,8 @@ Result<render::RenderOptions> RenderingParameters(const http::Target& target, bo
     } else if (key == "annotation" || key == "charset" || key == "accept") {
       // No burned-in annotation is ever added; the charset of text that is not there is moot;
       // accept is content negotiation (PS3.18 8.3.3.1, negotiation.h).
-    } else {
-      return Status::Malformed("unknown rendering parameter '" + key + "'");
+    } else if (ignored.size() < 16) {
+      ignored.push_back(WarningSafeName(key));
     }
   }
   return options;
@@ -648,11 +662,17 @@ http::Response RetrieveRendered(const Call& call, const ResourceUids& uids,
     if (!numbers.ok()) return JsonError(numbers.status());
     frame = numbers->front();
   }
-  auto options = RenderingParameters(call.target, thumbnail);
+  std::vector<std::string> ignored;
+  auto options = RenderingParameters(call.target, thumbnail, ignored);
   if (!options.ok()) return JsonError(options.status());
   auto one = OpenOne(call, uids);
   if (!one.ok()) return JsonError(one.status());
-  return Rendered(call, one->first, *one->second, frame, *options);
+  http::Response response = Rendered(call, one->first, *one->second, frame, *options);
+  for (const std::string& name : ignored) {
+    response.headers.emplace_back("warning", "299 bastion \"The query parameter " + name +
+                                                 " is not supported and was ignored\"");
+  }
+  return response;
 }
 
 http::Response RetrieveWadoUri(const Call& call) {
