@@ -774,6 +774,13 @@ wado_uri="https://127.0.0.1:$hport/wado?requestType=WADO&studyUID=$st1&seriesUID
 expect "WADO-URI contentType=application/dicom: 200" 200 "$(http u1.dcm "${viewer[@]}" "$wado_uri&contentType=application/dicom")"
 check "  ... application/dicom" "^application/dicom" "$(hdr u1.dcm Content-Type)"
 expect "  ... the stored instance, data set byte for byte" same "$(dw same-file u1.dcm "$file1")"
+expect "WADO-URI contentType=application/dicom&transferSyntax=1.2.840.10008.1.2 (implicit LE): 200" 200 \
+  "$(http u1i.dcm "${viewer[@]}" "$wado_uri&contentType=application/dicom&transferSyntax=1.2.840.10008.1.2")"
+expect "  ... dcmdump: (0002,0010) 1.2.840.10008.1.2" 1.2.840.10008.1.2 "$(ts_dump u1i.dcm)"
+expect "  ... every element as stored (dcmdump, group 0002 aside)" same \
+  "$(diff <(elements u1i.dcm) <(elements "$file1") >/dev/null && echo same || echo differ)"
+expect "WADO-URI transferSyntax=JPEG baseline of an uncompressed instance: 406" 406 \
+  "$(http u1j.out "${viewer[@]}" "$wado_uri&contentType=application/dicom&transferSyntax=1.2.840.10008.1.2.4.50")"
 expect "WADO-URI without contentType: 200" 200 "$(http u2.jpg "${viewer[@]}" "$wado_uri")"
 check "  ... a 64x64 JPEG (PS3.18 9.1.2.3: image/jpeg by default)" "^jpeg 64x64 ok image/jpeg" "$(dw image u2.jpg.h u2.jpg)"
 expect "WADO-URI contentType=image/jpeg&rows=32&columns=32: 32x32" "jpeg 32x32 ok" \

@@ -693,20 +693,31 @@ http::Response RetrieveWadoUri(const Call& call) {
   if (content_type == kDicom) {
     auto instances = InstancesInScope(call, uids, 1);
     if (!instances.ok()) return JsonError(instances.status());
-    if (auto ts = get("transferSyntax");
-        ts && *ts != instances->front().storage.transfer_syntax_uid) {
-      return JsonError(406, "the instance is stored in " +
-                                instances->front().storage.transfer_syntax_uid +
-                                "; Bastion sends instances as stored");
+    // transferSyntax (the URI service's Transfer Syntax UID, PS3.18 9): as stored when absent or
+    // the same, else converted between the uncompressed syntaxes
+    // (archive/transfer_syntax_conversion.h).
+    const std::string& stored_ts = instances->front().storage.transfer_syntax_uid;
+    const auto asked = get("transferSyntax");
+    if (asked && *asked != stored_ts && !archive::CanConvert(stored_ts, *asked)) {
+      return JsonError(406, "the instance is stored in " + stored_ts +
+                                " and cannot be converted to " + std::string(*asked) +
+                                " (only between uncompressed syntaxes)");
     }
     auto stored = call.context.archive->OpenStored(instances->front());
     if (!stored.ok()) return JsonError(stored.status());
+    std::string body;
+    if (asked && *asked != stored_ts) {
+      auto converted = archive::ConvertPart10(*stored, stored_ts, *asked, {},
+                                              call.context.archive->policy().read);
+      if (!converted.ok()) return JsonError(converted.status());
+      body.assign(converted->begin(), converted->end());
+    } else {
+      const auto bytes = stored->file->bytes();
+      body.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    }
     AuditRequest(call, AuditEventType::kInstancesSent, AuditOutcome::kSuccess, *instances,
                  "WADO-URI " + call.head.target);
-    const auto bytes = stored->file->bytes();
-    return http::TextResponse(
-        200, std::string(kDicom),
-        std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    return http::TextResponse(200, std::string(kDicom), std::move(body));
   }
   if (content_type != "image/jpeg" && content_type != "image/png") {
     return JsonError(406, "WADO-URI contentType is application/dicom, image/jpeg or image/png");
