@@ -220,6 +220,7 @@ Result<Config> LoadConfig(const std::string& data_dir) {
     t.Get("max_retrieve_instances", q.max_retrieve_instances);
     t.Get("retrieve_threads", q.retrieve_threads);
     t.Get("sub_operation_timeout_seconds", q.sub_operation_timeout_seconds);
+    t.Get("max_conversion_bytes", q.max_conversion_bytes);
     t.RejectUnknownKeys();
     if (q.max_find_results == 0) errors.push_back("query_retrieve.max_find_results must be >= 1");
     if (q.max_retrieve_instances == 0 || q.max_retrieve_instances > 65535) {
@@ -228,6 +229,9 @@ Result<Config> LoadConfig(const std::string& data_dir) {
     if (q.retrieve_threads == 0) errors.push_back("query_retrieve.retrieve_threads must be >= 1");
     if (q.sub_operation_timeout_seconds == 0) {
       errors.push_back("query_retrieve.sub_operation_timeout_seconds must be >= 1");
+    }
+    if (q.max_conversion_bytes < (1u << 20)) {
+      errors.push_back("query_retrieve.max_conversion_bytes must be at least 1048576 (1 MiB)");
     }
   }
   {
@@ -477,6 +481,7 @@ std::string RenderInitialConfig(const std::string& ae_title, std::uint16_t dicom
        "max_retrieve_instances = 65535     # per C-MOVE/C-GET (the counts are 16-bit)\n"
        "retrieve_threads = 4               # concurrent C-MOVE/C-GET; more wait their turn\n"
        "sub_operation_timeout_seconds = 60 # per C-STORE sent, and to reach a destination\n"
+       "max_conversion_bytes = 536870912  # a data set converted to another transfer syntax\n"
        "\n"
        "# Audit collectors: the trail sent as DICOM audit messages, syslog over TLS (RFC 5425):\n"
        "# [[syslog]]\n"

@@ -106,6 +106,9 @@ struct QueryRetrieveConfig {
   std::uint32_t max_retrieve_instances = 65535;      // one C-MOVE/C-GET at most (counts are US)
   std::uint32_t retrieve_threads = 4;                // concurrent retrieves; more wait their turn
   std::uint32_t sub_operation_timeout_seconds = 60;  // per C-STORE exchange and association
+  // A data set converted between transfer syntaxes for a receiver (C-MOVE, C-GET, WADO) is
+  // held in memory: larger ones are refused with that reason instead.
+  std::uint64_t max_conversion_bytes = 512ull << 20;
 };
 
 // DICOMweb over HTTPS (issue 6): the listener, its limits, sessions.

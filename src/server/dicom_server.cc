@@ -200,6 +200,7 @@ Result<std::vector<std::string>> DicomServer::Start() {
   context->find_limits.query.max_results = qr.max_find_results;
   context->find_limits.query.case_insensitive_person_names = qr.case_insensitive_person_names;
   context->retrieve_limits.max_instances = qr.max_retrieve_instances;
+  context->retrieve_limits.conversion.max_data_set_bytes = qr.max_conversion_bytes;
   context->retrieve_limits.sub_operation_timeout =
       std::chrono::seconds(qr.sub_operation_timeout_seconds);
   context->outgoing = OutgoingSettingsFrom(config);

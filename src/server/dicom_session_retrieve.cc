@@ -284,7 +284,8 @@ void DicomSession::RunRetrieve() {
             [&](const RetrieveProgress& p) {
               if (p.counts.remaining == 0) return;  // the final response follows at once
               poster([this, p] { SendRetrievePending(p); });
-            });
+            },
+            limits.conversion);
         receiver.reset();  // a move destination is released before the final response
         finish(FinalRetrieveStatus(progress), progress.first_failure, std::move(progress));
       });

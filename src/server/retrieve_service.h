@@ -39,6 +39,7 @@ struct RetrieveLimits {
   std::size_t max_identifier_bytes = 64 * 1024;
   std::size_t max_instances = 100000;  // a larger retrieve is refused (0xA701/0xA702)
   std::chrono::milliseconds sub_operation_timeout{60000};  // per C-STORE exchange
+  archive::ConversionLimits conversion;                    // per instance converted
 };
 
 // Builds the index query a retrieve identifier names (the caller sets its scope). Malformed

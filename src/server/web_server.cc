@@ -79,6 +79,7 @@ Result<std::uint16_t> WebServer::Start() {
   context.limits.max_stow_bytes = http.max_stow_bytes;
   context.limits.max_stow_instances = http.max_stow_instances;
   context.limits.max_retrieve_instances = config.query_retrieve.max_retrieve_instances;
+  context.limits.conversion.max_data_set_bytes = config.query_retrieve.max_conversion_bytes;
   context.limits.qido.max_limit = http.max_qido_results;
   context.limits.query.case_insensitive_person_names =
       config.query_retrieve.case_insensitive_person_names;

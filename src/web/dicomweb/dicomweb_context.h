@@ -8,6 +8,7 @@
 #include <string>
 
 #include "archive/archive.h"
+#include "archive/transfer_syntax_conversion.h"
 #include "audit/audit_event.h"
 #include "index/query.h"
 #include "render/pixel_description.h"
@@ -26,6 +27,7 @@ struct DicomWebLimits {
   std::size_t max_json_body_bytes = 16 * 1024;       // login and other small JSON requests
   std::size_t max_retrieve_instances = 65'535;       // one WADO-RS study/series retrieve
   std::size_t max_frames_per_request = 1'000;
+  archive::ConversionLimits conversion;  // a data set converted to another transfer syntax
   QidoLimits qido;
   index::QueryOptions query;
   render::PixelLimits pixels;

@@ -360,7 +360,7 @@ http::Response RetrieveInstances(const Call& call, const ResourceUids& uids) {
   if (!instances.ok()) return JsonError(instances.status());
   auto ranges = AcceptableMediaTypes(call.head, call.target);
   if (!ranges.ok()) return JsonError(ranges.status());
-  const archive::ConversionLimits conversion;  // the defaults; not configurable yet
+  const archive::ConversionLimits& conversion = call.context.limits.conversion;
   // One choice per stored syntax, made before the response begins: a syntax that cannot be
   // sent in any acceptable form refuses the whole request (406), naming it.
   std::vector<std::pair<std::string, std::string>> chosen;  // stored -> sent
@@ -707,8 +707,9 @@ http::Response RetrieveWadoUri(const Call& call) {
     if (!stored.ok()) return JsonError(stored.status());
     std::string body;
     if (asked && *asked != stored_ts) {
-      auto converted = archive::ConvertPart10(*stored, stored_ts, *asked, {},
-                                              call.context.archive->policy().read);
+      auto converted =
+          archive::ConvertPart10(*stored, stored_ts, *asked, call.context.limits.conversion,
+                                 call.context.archive->policy().read);
       if (!converted.ok()) return JsonError(converted.status());
       body.assign(converted->begin(), converted->end());
     } else {
