@@ -38,44 +38,14 @@ start_time=$SECONDS
 
 # shellcheck source=tests/integration/lib.sh
 source "$here/lib.sh"
-fail_prereq() {  # a missing prerequisite is a failure, never a silent skip
-  echo "FAIL prerequisite: $*"
-  failed=$((failed + 1))
-}
-finish() {
-  echo "total time $((SECONDS - start_time)) s"
-  summary
-  exit
-}
-took() { echo "  ($1: $((SECONDS - $2)) s)"; }
-
 # --- prerequisites ------------------------------------------------------------------------
-missing=()
-for tool in curl openssl ip ss timeout dpkg dcmcjpeg dcmdump; do
-  command -v "$tool" >/dev/null || missing+=("$tool")
-done
-[[ ${#missing[@]} -eq 0 ]] || { fail_prereq "not installed: ${missing[*]} (apt-get install dcmtk curl openssl iproute2)"; finish; }
+require_tools "apt-get install dcmtk curl openssl iproute2" curl openssl ip ss timeout dpkg dcmcjpeg dcmdump
 [[ $(id -u) -eq 0 ]] || { fail_prereq "must run as root: the servers run in a private network namespace"; finish; }
 $py -c 'import pydicom, numpy' 2>/dev/null || { fail_prereq "$py cannot import pydicom and numpy (apt-get install python3-pydicom python3-numpy)"; finish; }
 [[ -f $gen ]] || { fail_prereq "no corpus generator at $gen"; finish; }
 [[ -x $bastion ]] || { fail_prereq "no Bastion binary at $1"; finish; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/bastion-dicomweb-interop.XXXXXX")
-ns=bastion-dweb-$$
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() {
-  remove_namespace "$ns"
-  if [[ -n ${KEEP_WORK:-} ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-cd "$work" || exit 1
-
-if ! ip netns add "$ns" || ! ip netns exec "$ns" ip link set lo up; then
-  fail_prereq "cannot create network namespace $ns"
-  finish
-fi
-in_ns() { ip netns exec "$ns" "$@"; }
+private_namespace dicomweb-interop
 # Ports inside the namespace are private to this run: fixed numbers are fine.
 hport=8443              # Bastion, HTTPS (DICOMweb)
 dport=11112             # Bastion, DICOM over TLS (unused here, but it listens)

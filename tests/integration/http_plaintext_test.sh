@@ -27,19 +27,11 @@ tok=$("$bastion" token create --dir "$dir" reader --ttl 1h 2>tokens.log | head -
 
 # start_serve PLAINTEXT-BIND: (re)starts bastion serve with the plaintext listener on that address.
 start_serve() {
-  [[ -n ${serve_pid:-} ]] && { kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null; }
   sed -i -e '/^plaintext_port = /d' -e '/^plaintext_bind = /d' "$dir/bastion.toml"
   if [[ -n $1 ]]; then
     sed -i "/^\[http\]/a plaintext_port = $pport\nplaintext_bind = \"$1\"" "$dir/bastion.toml"
   fi
-  ip netns exec "$ns" "$bastion" serve --dir "$dir" >serve.out 2>serve.err &  # $! is bastion
-  serve_pid=$!
-  for _ in $(seq 100); do
-    grep -q "DICOMweb over HTTPS" serve.out 2>/dev/null && return 0
-    sleep 0.1
-  done
-  fail_prereq "bastion serve did not start: $(tail -3 serve.err)"
-  finish
+  restart_serve "$dir"
 }
 # get URL [CURL-ARGS...]: status code, then the response header fields, of one request.
 get() {

@@ -97,18 +97,6 @@ study=$(dcmdump +P StudyInstanceUID "$sample" 2>/dev/null | sed -n 's/.*\[\(.*\)
 "$bastion" label add --dir "$dir" --study "$study" research >label.log 2>&1 ||
   { fail_prereq "bastion label add: $(tail -3 label.log)"; finish; }
 
-serve_pid=""
-start_serve() {
-  [[ -n $serve_pid ]] && { kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null; }
-  ip netns exec "$ns" "$bastion" serve --dir "$dir" >serve.out 2>serve.err &  # $! is bastion
-  serve_pid=$!
-  for _ in $(seq 100); do
-    grep -q "DICOMweb over HTTPS" serve.out 2>/dev/null && return 0
-    sleep 0.1
-  done
-  fail_prereq "bastion serve did not start: $(tail -3 serve.err)"
-  finish
-}
 # qido TOKEN: the status code of a study search, the body in qido.json
 qido() {
   in_ns curl -sS --noproxy '*' --max-time 20 --cacert "$ca" -o qido.json -w '%{http_code}' \
@@ -118,7 +106,7 @@ studies_seen() { python3 -c 'import json; print(len(json.load(open("qido.json"))
 
 echo "== keys from the IdP's URL"
 start_idp
-start_serve
+restart_serve "$dir"
 expect "a token signed with the IdP's key k1: 200" 200 "$(qido "$(jwt k1.key k1 "$(claims '{}')")")"
 expect "  ... roles from realm_access.roles (viewer), scope {} sees the study" 1 "$(studies_seen)"
 expect "a scope of label research sees it" 200 "$(qido "$(jwt k1.key k1 "$(claims '["label=research"]')")")"
@@ -137,7 +125,7 @@ check "Bastion asked the IdP 2 or 3 times: start, the new kid, the forged kid at
 
 echo "== the IdP down at start-up"
 stop_idp
-start_serve
+restart_serve "$dir"
 check "serve starts and warns that the issuer's tokens are refused" "jwt_issuers https://idp\.test/realms/hospital: .*refused until" "$(cat serve.err)"
 expect "a valid token while the IdP is down: 401" 401 "$(qido "$(jwt k1.key k1 "$(claims '{}')")")"
 start_idp

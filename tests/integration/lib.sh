@@ -180,3 +180,20 @@ leave_namespace() {
   if [[ -n ${KEEP_WORK:-} ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
 in_ns() { ip netns exec "$ns" "$@"; }
+
+# restart_serve DIR: (re)starts `bastion serve --dir DIR` ($bastion) inside the namespace, its
+# output in serve.out and serve.err, and waits until it says HTTPS is up; a server that does not
+# start ends the script as a failed prerequisite. $serve_pid is bastion's own pid.
+serve_pid=""
+restart_serve() {
+  [[ -n $serve_pid ]] && { kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null; }
+  # shellcheck disable=SC2154  # $bastion is the caller's
+  ip netns exec "$ns" "$bastion" serve --dir "$1" >serve.out 2>serve.err &
+  serve_pid=$!
+  for _ in $(seq 100); do
+    grep -q "DICOMweb over HTTPS" serve.out 2>/dev/null && return 0
+    sleep 0.1
+  done
+  fail_prereq "bastion serve did not start: $(tail -3 serve.err)"
+  finish
+}
