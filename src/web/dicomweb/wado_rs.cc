@@ -161,6 +161,28 @@ struct Part {
   std::span<const std::uint8_t> view() const { return owned.empty() ? bytes : owned; }
 };
 
+// One instance as the whole body (WADO-URI), from its mapped file or its converted bytes, handed
+// out piece by piece: an instance can be gigabytes and is never copied whole into memory.
+class SingleInstanceBody final : public http::BodyProducer {
+ public:
+  SingleInstanceBody(std::shared_ptr<const MappedFile> file, std::vector<std::uint8_t> converted)
+      : file_(std::move(file)), converted_(std::move(converted)) {}
+
+  Result<bool> Next(std::string& out, std::size_t max_bytes) override {
+    const std::span<const std::uint8_t> bytes =
+        file_ ? file_->bytes() : std::span<const std::uint8_t>(converted_);
+    const std::size_t n = std::min(max_bytes, bytes.size() - offset_);
+    out.append(reinterpret_cast<const char*>(bytes.data() + offset_), n);
+    offset_ += n;
+    return offset_ < bytes.size();
+  }
+
+ private:
+  const std::shared_ptr<const MappedFile> file_;  // null when sending `converted_`
+  const std::vector<std::uint8_t> converted_;
+  std::size_t offset_ = 0;
+};
+
 class MultipartParts final : public http::BodyProducer {
  public:
   MultipartParts(std::vector<Part> parts, std::string boundary)
@@ -705,20 +727,22 @@ http::Response RetrieveWadoUri(const Call& call) {
     }
     auto stored = call.context.archive->OpenStored(instances->front());
     if (!stored.ok()) return JsonError(stored.status());
-    std::string body;
+    std::unique_ptr<http::BodyProducer> body;
     if (asked && *asked != stored_ts) {
       auto converted =
           archive::ConvertPart10(*stored, stored_ts, *asked, call.context.limits.conversion,
                                  call.context.archive->policy().read);
       if (!converted.ok()) return JsonError(converted.status());
-      body.assign(converted->begin(), converted->end());
+      body = std::make_unique<SingleInstanceBody>(nullptr, *std::move(converted));
     } else {
-      const auto bytes = stored->file->bytes();
-      body.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      body = std::make_unique<SingleInstanceBody>(stored->file, std::vector<std::uint8_t>{});
     }
     AuditRequest(call, AuditEventType::kInstancesSent, AuditOutcome::kSuccess, *instances,
                  "WADO-URI " + call.head.target);
-    return http::TextResponse(200, std::string(kDicom), std::move(body));
+    http::Response response;
+    response.headers.emplace_back("content-type", std::string(kDicom));
+    response.producer = std::move(body);
+    return response;
   }
   if (content_type != "image/jpeg" && content_type != "image/png") {
     return JsonError(406, "WADO-URI contentType is application/dicom, image/jpeg or image/png");
