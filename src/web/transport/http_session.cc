@@ -98,6 +98,10 @@ struct HttpSession::Parser {
   }
   beast::http::request_parser<PieceBody> parser;
   bool consuming = false;  // a piece of this request's body is with its consumer
+  // The buffer of the last piece consumed, emptied, for the next one to gather into: without
+  // it every piece costs a fresh allocation of kMaxHeldBody (mapped, faulted in page by page
+  // and unmapped again). Held only while this request lasts.
+  std::shared_ptr<std::string> spare;
 };
 
 HttpSession::HttpSession(http::Handler& handler, boost::asio::thread_pool& workers,
@@ -256,6 +260,12 @@ void HttpSession::HeadComplete() {
       }
       if (expects_continue) connection_->Send(Bytes("HTTP/1.1 100 Continue\r\n\r\n"));
       state_ = State::kReadingBody;
+      const auto length = parser_->parser.content_length();
+      if (!length || *length > kMinBodyPiece) {
+        // A body that will come in pieces gathers into one buffer of its final size, not
+        // into one grown by doubling (a copy of everything gathered at every step).
+        parser_->parser.get().body().reserve(kMaxHeldBody);
+      }
       connection_->StartTimer(TimerId::kPdu, limits_.request_timeout);
       connection_->ResumeReading();
       Pump();
@@ -280,9 +290,11 @@ void HttpSession::DeliverBody() {
     return;
   }
   parser_->consuming = true;
-  auto piece = std::make_shared<std::string>(std::move(body));
+  std::shared_ptr<std::string> piece = std::move(parser_->spare);
+  if (!piece) piece = std::make_shared<std::string>();
+  piece->swap(body);  // the gathered bytes go; the spare's storage gathers the next piece
   body.clear();
-  if (!done) body.reserve(kMaxHeldBody);
+  if (!done && body.capacity() < kMaxHeldBody) body.reserve(kMaxHeldBody);
   auto poster = connection_->MakePoster();
   std::shared_ptr<http::BodyConsumer> consumer = consumer_;
   boost::asio::post(workers_, [this, poster, consumer, piece, done] {
@@ -293,12 +305,19 @@ void HttpSession::DeliverBody() {
     } catch (const std::exception& e) {
       status = Status::Internal(e.what());
     }
-    piece->clear();
-    piece->shrink_to_fit();  // freed on the worker, not on the network thread
-    poster([this, status, done] {
+    // Kept for the next piece unless it was the last one, or grew past what a piece needs
+    // (one read beyond kMaxHeldBody); otherwise freed here, on the worker.
+    const bool keep = !done && status.ok() && piece->capacity() <= 2 * kMaxHeldBody;
+    if (keep) {
+      piece->clear();
+    } else {
+      std::string().swap(*piece);
+    }
+    poster([this, status, done, piece = keep ? piece : nullptr] {
       // Refused meanwhile (framing error, limit): that answer is already on its way.
       if (state_ != State::kReadingBody && state_ != State::kWaiting) return;
       parser_->consuming = false;
+      parser_->spare = piece;
       if (!status.ok()) {
         consumer_.reset();
         http::Response response = handler_.ErrorResponse(status);
