@@ -1,5 +1,6 @@
 #include "web/transport/http_session.h"
 
+#include <algorithm>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/buffers_range.hpp>
@@ -260,11 +261,11 @@ void HttpSession::HeadComplete() {
       }
       if (expects_continue) connection_->Send(Bytes("HTTP/1.1 100 Continue\r\n\r\n"));
       state_ = State::kReadingBody;
-      const auto length = parser_->parser.content_length();
-      if (!length || *length > kMinBodyPiece) {
-        // A body that will come in pieces gathers into one buffer of its final size, not
-        // into one grown by doubling (a copy of everything gathered at every step).
-        parser_->parser.get().body().reserve(kMaxHeldBody);
+      if (const auto length = parser_->parser.content_length()) {
+        // The body (or its first piece) gathers into one buffer of that size, not into one
+        // grown by doubling, a copy of everything gathered at every step. Bounded by
+        // kMaxHeldBody whatever the caller announced; a chunked body grows as it comes.
+        parser_->parser.get().body().reserve(std::min<std::uint64_t>(*length, kMaxHeldBody));
       }
       connection_->StartTimer(TimerId::kPdu, limits_.request_timeout);
       connection_->ResumeReading();
@@ -294,7 +295,7 @@ void HttpSession::DeliverBody() {
   if (!piece) piece = std::make_shared<std::string>();
   piece->swap(body);  // the gathered bytes go; the spare's storage gathers the next piece
   body.clear();
-  if (!done && body.capacity() < kMaxHeldBody) body.reserve(kMaxHeldBody);
+  if (!done) body.reserve(kMaxHeldBody);  // a no-op once the spare's storage is back
   auto poster = connection_->MakePoster();
   std::shared_ptr<http::BodyConsumer> consumer = consumer_;
   boost::asio::post(workers_, [this, poster, consumer, piece, done] {
