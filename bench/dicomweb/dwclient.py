@@ -154,7 +154,7 @@ def multipart_payloads(content_type, body):
 
 COLUMNS = ["kind", "server", "round", "name", "detail", "clients", "iterations", "expected", "matches",
            "median_ms", "p95_ms", "min_ms", "max_ms", "count", "bad", "bytes", "seconds", "rate", "mb_per_s",
-           "reconnects", "tls", "status", "load1"]
+           "reconnects", "tls", "status", "load1", "server_cpu_s"]
 
 
 def header():
@@ -429,7 +429,9 @@ def cmd_stow(a):
         p.start()
     barrier.wait(timeout=600)
     t0 = time.time()
+    cpu0 = process_cpu_seconds(a.server_pid)
     res = [out.get(timeout=3600) for _ in procs]
+    cpu1 = process_cpu_seconds(a.server_pid)
     for p in procs:
         p.join()
     stored = sum(r[1] for r in res)
@@ -450,8 +452,20 @@ def cmd_stow(a):
         median_ms=ms(statistics.median(lat)) if lat else None, p95_ms=ms(pct(lat, 95)) if lat else None,
         min_ms=ms(min(lat)) if lat else None, max_ms=ms(max(lat)) if lat else None, count=stored, bad=failed,
         bytes=nbytes, seconds=f"{secs:.3f}", rate=f"{stored / secs:.1f}", mb_per_s=f"{nbytes / secs / 1e6:.1f}",
-        tls=tls, status=status)
+        tls=tls, status=status, server_cpu_s=f"{cpu1 - cpu0:.2f}" if cpu0 is not None and cpu1 is not None else None)
     return 0 if status == "ok" else 1
+
+
+def process_cpu_seconds(pid):
+    """User plus system CPU time of process `pid` (all its threads) so far, or None."""
+    if not pid:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 # --- count ------------------------------------------------------------------------------------
@@ -504,6 +518,7 @@ def main():
     s.add_argument("--files", required=True)
     s.add_argument("--clients", type=int, default=4)
     s.add_argument("--batch", type=int, default=50)
+    s.add_argument("--server-pid", type=int, default=0, help="report this process's CPU time while it stores")
     c = sub.add_parser("count")
     c.add_argument("--study", action="append", required=True)
     a = ap.parse_args()

@@ -145,11 +145,13 @@ def main():
         print(f"## STOW-RS POST /dicom-web/studies, {st[0]['clients']} concurrent clients, "
               f"{st[0]['name'].replace('batch', '')} instances per request")
         print()
-        print("| round | server | instances sent | stored (failed) | seconds | instances/s | MB/s | request median / p95 ms | HTTP | status | load1 before |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        print("| round | server | instances sent | stored (failed) | seconds | instances/s | MB/s | server CPU s per 1000 instances | request median / p95 ms | HTTP | status | load1 before |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in st:
+            cpu = num(r.get("server_cpu_s") or "")
+            per = fmt(1000 * cpu / int(r["count"])) if cpu is not None and r["count"] not in ("", "0") else "n/a"
             print(f"| {r['round']} | {r['server']} | {r['expected']} | {r['count']} ({r['bad'] or 0}) | {fmt(num(r['seconds']))} "
-                  f"| {fmt(num(r['rate']))} | {fmt(num(r['mb_per_s']))} | {cell_ms(r)} | {r['detail']} | {r['status']} | {r['load1']} |")
+                  f"| {fmt(num(r['rate']))} | {fmt(num(r['mb_per_s']))} | {per} | {cell_ms(r)} | {r['detail']} | {r['status']} | {r['load1']} |")
         print()
         print(f"Median of rounds: Bastion {fmt(bs)} MB/s ({fmt(bsi)} inst/s), Orthanc {fmt(os_)} MB/s ({fmt(osi)} inst/s), "
               f"Bastion / Orthanc {ratio(bs, os_)}.")

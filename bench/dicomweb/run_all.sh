@@ -275,7 +275,7 @@ import sys
 kind, server, name, detail, expected, matches, seconds, rate, status, load1 = sys.argv[1:11]
 cols = ["kind", "server", "round", "name", "detail", "clients", "iterations", "expected", "matches",
         "median_ms", "p95_ms", "min_ms", "max_ms", "count", "bad", "bytes", "seconds", "rate", "mb_per_s",
-        "reconnects", "tls", "status", "load1"]
+        "reconnects", "tls", "status", "load1", "server_cpu_s"]
 v = dict(kind=kind, server=server, round="1", name=name, detail=detail.replace(",", ";"), expected=expected,
          matches=matches, count=matches, seconds=seconds, rate=rate, status=status, load1=load1)
 print(",".join(v.get(c, "") for c in cols))
@@ -431,15 +431,15 @@ for r in $(seq "$ROUNDS"); do
   find "$STOW/P$(printf %05d $((2 * r - 2)))" "$STOW/P$(printf %05d $((2 * r - 1)))" -name '*.dcm' -print0 | xargs -0 cat >/dev/null
   for srv in $(order_for "$r"); do
     sync
-    if [[ $srv == bastion ]]; then args=("${B_STOW[@]}"); else args=("${O_CLIENT[@]}"); fi
+    if [[ $srv == bastion ]]; then args=("${B_STOW[@]}") pid=$B_PID; else args=("${O_CLIENT[@]}") pid=$O_PID; fi
     client "stow-$srv-r$r" "${args[@]}" --label "$srv" --round "$r" stow --files "$WORK/stow-$r.list" \
-      --clients "$STOW_CLIENTS" --batch "$STOW_BATCH"
+      --clients "$STOW_CLIENTS" --batch "$STOW_BATCH" --server-pid "$pid"
   done
   # The machine's ceiling for a durable archive, same files, same number of writers, same disk:
   # one write and one fsync per file (bench/store/fsync_ceiling.py).
   sync
   load=$(load1)
-  if secs=$("$PY" "$ROOT/bench/store/fsync_ceiling.py" "$WORK/stow-$r.list" "$WORK/ceiling" "$STOW_CLIENTS" 2>>"$WORK/ceiling.log"); then
+  if secs=$("$PY" "$ROOT/bench/store/fsync_ceiling.py" "$WORK/stow-$r.list" "$WORK/ceiling-$r" "$STOW_CLIENTS" 2>>"$WORK/ceiling.log"); then
     "$PY" - "$secs" "$r" "$STOW_CLIENTS" "$STOW_BATCH" "$load" "$WORK/stow-$r.list" >>"$CSV" <<'PYEOF'
 import os, sys
 secs, rnd, clients, batch, load1, lst = float(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
@@ -451,14 +451,16 @@ v = dict(kind="stow", server="ceiling", round=rnd, name=f"batch{batch}", detail=
          mb_per_s=f"{nbytes / secs / 1e6:.1f}", status="ok", load1=load1)
 cols = ["kind", "server", "round", "name", "detail", "clients", "iterations", "expected", "matches",
         "median_ms", "p95_ms", "min_ms", "max_ms", "count", "bad", "bytes", "seconds", "rate", "mb_per_s",
-        "reconnects", "tls", "status", "load1"]
+        "reconnects", "tls", "status", "load1", "server_cpu_s"]
 print(",".join(v.get(c, "") for c in cols))
 PYEOF
     echo "  stow-ceiling-r$r: $secs s for 1000 files (write+fsync, $STOW_CLIENTS writers)" >&2
   fi
-  rm -rf "$WORK/ceiling"
-  sync
+  # Kept until every round is done: on ext4 without a journal, creating files within seconds of
+  # deleting many makes the kernel scan the recently freed inodes at every create, a cost
+  # that would fall on whichever server runs next.
 done
+rm -rf "$WORK"/ceiling-*
 # Every stowed instance must be there: count them through QIDO-RS on each server.
 mapfile -t stowed_studies < <(cat $(seq -f "$WORK/stow-%g.studies" "$ROUNDS"))
 study_args=()

@@ -85,8 +85,19 @@ Result<std::unique_ptr<ArchiveService>> OpenArchiveService(const Config& config,
   service->archive =
       std::make_unique<archive::Archive>(*service->storage, *service->index, audit,
                                          IngestPolicyFrom(config.storage), config.dicom.ae_title);
-  // Temporary files belong to transfers in progress unless no other process is running.
-  if (markers.live_others == 0) service->storage->SweepTemporaryFiles();
+  // Only a process that stopped uncleanly leaves temporary files behind, and the sweep reads
+  // every directory, so it runs after an unclean stop, once no other process (whose transfers
+  // in progress they could be) is running; until then a marker remembers it is owed.
+  const std::string unswept = index_dir + "/unswept";
+  if (markers.stale || ::access(unswept.c_str(), F_OK) == 0) {
+    if (markers.live_others == 0) {
+      service->storage->SweepTemporaryFiles();
+      ::unlink(unswept.c_str());
+    } else if (const int owed = ::open(unswept.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+               owed >= 0) {
+      ::close(owed);
+    }
+  }
   if (markers.stale) {
     BASTION_ASSIGN_OR_RETURN(auto reconciled, service->archive->Reconcile());
     service->reconciliation = std::move(reconciled);

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 namespace bastion::store {
 
@@ -41,9 +42,23 @@ Status FsyncPath(const std::string& path) {
   return Status::Ok();
 }
 
+constexpr std::string_view kCommittedSuffix = ".dcm";
+constexpr std::string_view kTemporarySuffix = ".part";
+
 bool IsHexPair(const char* name) {
   auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
   return std::strlen(name) == 2 && hex(name[0]) && hex(name[1]);
+}
+
+std::string FanOutDir(const std::string& root, int i) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  return root + "/" + kHex[i >> 4] + kHex[i & 15];
+}
+
+// `<id>.part`: a file being received (or left by an interrupted transfer).
+bool IsTemporaryName(std::string_view name) {
+  return name.size() == 32 + kTemporarySuffix.size() && name.ends_with(kTemporarySuffix) &&
+         BlobId::Parse(name.substr(0, 32)).ok();
 }
 
 }  // namespace
@@ -125,14 +140,11 @@ Status PendingBlob::Commit() {
 
 Result<std::unique_ptr<FilesystemStorage>> FilesystemStorage::Open(const std::string& root) {
   BASTION_RETURN_IF_ERROR(MakeDir(root));
-  const std::string tmp = root + "/tmp";
-  BASTION_RETURN_IF_ERROR(MakeDir(tmp));
   // The 256 fan-out directories exist before the first instance, so that a commit never has to
   // create (and fsync) a directory: one fsync of the file and one of its directory per instance.
-  static constexpr char kHex[] = "0123456789abcdef";
   bool created = false;
   for (int i = 0; i < 256; ++i) {
-    const std::string dir = root + "/" + kHex[i >> 4] + kHex[i & 15];
+    const std::string dir = FanOutDir(root, i);
     struct stat st {};
     if (::stat(dir.c_str(), &st) == 0) continue;
     BASTION_RETURN_IF_ERROR(MakeDir(dir));
@@ -143,25 +155,35 @@ Result<std::unique_ptr<FilesystemStorage>> FilesystemStorage::Open(const std::st
 }
 
 std::uint64_t FilesystemStorage::SweepTemporaryFiles() {
-  // Whatever is in tmp/ was never committed: an interrupted transfer. It is not an instance.
+  // A .part file was never committed: an interrupted transfer. It is not an instance.
   std::uint64_t removed = 0;
-  const std::string tmp = root_ + "/tmp";
-  if (DIR* d = ::opendir(tmp.c_str())) {
+  auto sweep = [&removed](const std::string& dir, bool everything) {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return;
     while (dirent* e = ::readdir(d)) {
       if (e->d_name[0] == '.') continue;
-      if (::unlink((tmp + "/" + e->d_name).c_str()) == 0) ++removed;
+      if (!everything && !IsTemporaryName(e->d_name)) continue;
+      if (::unlink((dir + "/" + e->d_name).c_str()) == 0) ++removed;
     }
     ::closedir(d);
-  }
+  };
+  for (int i = 0; i < 256; ++i) sweep(FanOutDir(root_, i), false);
+  // Earlier builds received into ROOT/tmp/: empty it, then remove it.
+  const std::string legacy = root_ + "/tmp";
+  sweep(legacy, true);
+  ::rmdir(legacy.c_str());
   return removed;
 }
 
 Result<std::unique_ptr<PendingBlob>> FilesystemStorage::Begin() {
   BlobId id = BlobId::Generate();
-  std::string temp = root_ + "/tmp/" + id.str() + ".part";
+  // Received next to where it will be committed: the rename stays within one directory (one
+  // directory changed and locked instead of two), and concurrent transfers create their files
+  // in different directories instead of all contending for one.
+  const std::string dir = root_ + "/" + id.str().substr(0, 2);
+  std::string temp = dir + "/" + id.str() + std::string(kTemporarySuffix);
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return IoError("cannot create", temp);
-  const std::string dir = root_ + "/" + id.str().substr(0, 2);
   std::string final_path = PathOf(id);
   return std::unique_ptr<PendingBlob>(
       new PendingBlob(std::move(id), fd, std::move(temp), std::move(final_path), dir));
@@ -169,7 +191,7 @@ Result<std::unique_ptr<PendingBlob>> FilesystemStorage::Begin() {
 
 std::string FilesystemStorage::PathOf(const BlobId& id) const {
   const std::string& s = id.str();
-  return root_ + "/" + s.substr(0, 2) + "/" + s + ".dcm";
+  return root_ + "/" + s.substr(0, 2) + "/" + s + std::string(kCommittedSuffix);
 }
 
 Status FilesystemStorage::Remove(const BlobId& id) {
@@ -200,7 +222,8 @@ Status FilesystemStorage::ForEachBlob(const std::function<void(const BlobId&)>& 
     while (dirent* f = ::readdir(d)) {
       if (f->d_name[0] == '.') continue;
       const std::string name = f->d_name;
-      auto id = name.size() == 36 && name.ends_with(".dcm")
+      if (IsTemporaryName(name)) continue;  // a transfer in progress, not (yet) an instance
+      auto id = name.size() == 32 + kCommittedSuffix.size() && name.ends_with(kCommittedSuffix)
                     ? BlobId::Parse(std::string_view(name).substr(0, 32))
                     : Result<BlobId>(Status::Malformed(""));
       if (id.ok() && id->str().compare(0, 2, a->d_name) == 0) {

@@ -1,14 +1,14 @@
 // FilesystemStorage: instance files under one directory, written crash-safely.
 //
-//   ROOT/tmp/<id>.part        being received; removed on discard, swept after a crash
+//   ROOT/<ab>/<id>.part       being received; removed on discard, swept after a crash
 //   ROOT/<ab>/<id>.dcm        committed; ab is the id's first hex pair (256 directories, made
 //                             when the storage is first opened)
 //
-// A write goes to a temporary file; Commit() fsyncs it, renames it into place and fsyncs the
-// directory, so after a crash a committed path holds the whole file and an uncommitted one
-// holds nothing. Paths are made only from BlobIds (server-generated; see blob_id.h). The format
-// is documented in docs/formats/storage.md.
-// Thread-safety: the storage object is safe to share; each PendingBlob belongs to one thread.
+// A write goes to a temporary file; Commit() fsyncs it, renames it to its final name in the
+// same directory and fsyncs the directory, so after a crash a committed path holds the whole file
+// and an uncommitted one holds nothing. Paths are made only from BlobIds (server-generated; see
+// blob_id.h). The format is documented in docs/formats/storage.md. Thread-safety: the storage
+// object is safe to share; each PendingBlob belongs to one thread.
 #pragma once
 
 #include <cstdint>
@@ -68,10 +68,12 @@ struct DiskSpace {
 
 class FilesystemStorage {
  public:
-  // Creates ROOT (0700), ROOT/tmp and the 256 fan-out directories if missing.
+  // Creates ROOT (0700) and the 256 fan-out directories if missing.
   static Result<std::unique_ptr<FilesystemStorage>> Open(const std::string& root);
-  // Removes the temporary files of interrupted transfers; only safe when no other process is
-  // writing to this storage. Returns how many were removed.
+  // Removes the temporary files of interrupted transfers (and ROOT/tmp/, where earlier
+  // builds received them); only safe when no other process is writing to this storage. It reads
+  // every directory, so it belongs with the reconciliation after an unclean stop: a clean stop
+  // leaves no temporary file. Returns how many were removed.
   std::uint64_t SweepTemporaryFiles();
 
   Result<std::unique_ptr<PendingBlob>> Begin();
@@ -82,7 +84,8 @@ class FilesystemStorage {
   const std::string& root() const { return root_; }
 
   // Calls `visit` for every committed file name that parses as a BlobId (start-up
-  // reconciliation); other names are reported through `stray`.
+  // reconciliation); other names are reported through `stray`, except temporary files
+  // (transfers in progress).
   Status ForEachBlob(const std::function<void(const BlobId&)>& visit,
                      const std::function<void(const std::string& path)>& stray) const;
 

@@ -122,7 +122,9 @@ TEST_F(ArchiveTest, StoresTheDataSetAsReceivedBehindAZeroPreamble) {
   EXPECT_EQ(counts->instances, 1u);
   EXPECT_EQ(counts->studies, 1u);
   EXPECT_EQ(counts->bytes, file.size());
-  EXPECT_TRUE(fs::is_empty(root_ / "objects" / "tmp"));
+  for (const auto& e : fs::recursive_directory_iterator(root_ / "objects")) {
+    EXPECT_NE(e.path().extension(), ".part") << "temporary file left: " << e.path();
+  }
 }
 
 TEST_F(ArchiveTest, IdenticalResendIsAcknowledgedAndStoresNothingNew) {

@@ -37,7 +37,7 @@ kill_server() {
 }
 instances() { "$bastion" index stats --dir "$dir" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["instances"])'; }
 files_on_disk() { find "$dir/objects" -name '*.dcm' | wc -l; }
-no_temporary_files() { [[ -z $(find "$dir/objects/tmp" -type f) ]]; }
+no_temporary_files() { [[ -z $(find "$dir/objects" -type f -name '*.part') ]]; }
 archive_consistent() {
   local n f
   n=$(instances)
@@ -72,7 +72,7 @@ check_rc "10 instances stored before the crashes" test "$(instances)" = 10
 storescu -aet STORESCU -aec BASTION -to 30 127.0.0.1 "$port" big.dcm >/dev/null 2>&1 &
 client=$!
 for _ in $(seq 500); do
-  size=$(find "$dir/objects/tmp" -type f -printf '%s\n' 2>/dev/null | head -1)
+  size=$(find "$dir/objects" -type f -name '*.part' -printf '%s\n' 2>/dev/null | head -1)
   [[ -n $size && $size -gt 50000000 ]] && break
   sleep 0.01
 done

@@ -75,6 +75,10 @@ TEST_F(StorageTest, CommittedFileHasTheBytesAtAPathMadeOfItsId) {
   const BlobId id = (*blob)->id();
   const std::string temp = (*blob)->temp_path();
   EXPECT_TRUE(fs::exists(temp));
+  // Received beside its final name (the rename stays within one directory), under a name that
+  // says it is not an instance yet.
+  EXPECT_EQ(fs::path(temp).parent_path(), fs::path(storage_->PathOf(id)).parent_path());
+  EXPECT_EQ(fs::path(temp).filename(), id.str() + ".part");
   EXPECT_FALSE(fs::exists(storage_->PathOf(id)));  // invisible until committed
   ASSERT_TRUE((*blob)->Commit().ok());
   EXPECT_FALSE(fs::exists(temp));
@@ -119,9 +123,34 @@ TEST_F(StorageTest, DiscardedAndAbandonedWritesLeaveNothing) {
 }
 
 TEST_F(StorageTest, SweepRemovesTemporaryFilesOfInterruptedTransfers) {
+  auto committed = storage_->Begin();
+  ASSERT_TRUE(committed.ok());
+  ASSERT_TRUE((*committed)->Commit().ok());
+  std::ofstream(root_ / "ab" / "ab23456789abcdef0123456789abcdef.part") << "interrupted";
+  // Where earlier builds received instances; swept, then removed.
+  fs::create_directory(root_ / "tmp");
   std::ofstream(root_ / "tmp" / "0123456789abcdef0123456789abcdef.part") << "interrupted";
-  EXPECT_EQ(storage_->SweepTemporaryFiles(), 1u);
-  EXPECT_EQ(FilesUnder(root_), 0u);
+  // Not a name the storage gives a temporary file: left for `bastion verify` to report.
+  std::ofstream(root_ / "ab" / "evil.part") << "x";
+  EXPECT_EQ(storage_->SweepTemporaryFiles(), 2u);
+  EXPECT_FALSE(fs::exists(root_ / "tmp"));
+  EXPECT_TRUE(fs::exists(root_ / "ab" / "evil.part"));
+  EXPECT_TRUE(fs::exists(storage_->PathOf((*committed)->id())));
+  EXPECT_EQ(FilesUnder(root_), 2u);
+}
+
+TEST_F(StorageTest, ForEachBlobPassesOverTransfersInProgress) {
+  auto pending = storage_->Begin();
+  ASSERT_TRUE(pending.ok());
+  ASSERT_TRUE((*pending)->Write(Bytes("arriving")).ok());
+  ASSERT_TRUE((*pending)->Flush().ok());
+  std::size_t visited = 0, strays = 0;
+  ASSERT_TRUE(
+      storage_
+          ->ForEachBlob([&](const BlobId&) { ++visited; }, [&](const std::string&) { ++strays; })
+          .ok());
+  EXPECT_EQ(visited, 0u);
+  EXPECT_EQ(strays, 0u);
 }
 
 TEST_F(StorageTest, ForEachBlobListsCommittedFilesAndReportsStrays) {

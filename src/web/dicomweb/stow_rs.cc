@@ -39,6 +39,18 @@ constexpr std::size_t kMaxPartHead = 4 * 1024 * 1024;
 // background while the next ones arrive; the oldest is waited for beyond this.
 constexpr std::size_t kMaxPendingCompletions = 4;
 
+// Bytes of the request body seen in place, for parsing a part's head within the call that
+// has them. Unlike ByteSource's other kinds it does not own them: nothing parsed from it may
+// be kept past that call (only the copied UIDs, transfer syntax and offsets are).
+class BorrowedBytes final : public ByteSource {
+ public:
+  explicit BorrowedBytes(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
+  std::span<const std::uint8_t> bytes() const override { return bytes_; }
+
+ private:
+  std::span<const std::uint8_t> bytes_;
+};
+
 json Uid(std::string_view uid) { return {{"vr", "UI"}, {"Value", {uid}}}; }
 json Url(const std::string& url) { return {{"vr", "UR"}, {"Value", {url}}}; }
 
@@ -122,14 +134,20 @@ class StowConsumer final : public http::BodyConsumer, public http::MultipartRead
       WriteToIngest(data);
       return Status::Ok();
     }
+    if (part_.head.empty() && data.size() >= part_.next_attempt) {
+      // The usual case: the part's head arrived whole in this piece. It is parsed where it
+      // is, without gathering a copy first.
+      StartIngest(data, false);
+      if (part_.ingest || !part_.failure.ok()) return Status::Ok();
+    }
     part_.head.insert(part_.head.end(), data.begin(), data.end());
-    if (part_.head.size() >= part_.next_attempt) StartIngest(false);
+    if (part_.head.size() >= part_.next_attempt) StartIngest(part_.head, false);
     return Status::Ok();
   }
 
   Status OnPartEnd() override {
     if (json_form_) return Status::Ok();
-    if (part_.failure.ok() && !part_.ingest) StartIngest(true);
+    if (part_.failure.ok() && !part_.ingest) StartIngest(part_.head, true);
     if (!part_.failure.ok()) {
       Fail(part_.failure);
       return Status::Ok();
@@ -317,13 +335,16 @@ class StowConsumer final : public http::BodyConsumer, public http::MultipartRead
     }
   }
 
-  void StartIngest(bool part_complete) {
-    auto source = std::make_shared<OwnedBytes>(part_.head);
+  // Parses the head of the part from `bytes` (its first bytes, or all of it when
+  // `part_complete`) and starts its ingest with them. When the head goes on beyond `bytes`,
+  // only raises part_.next_attempt: the caller gathers more.
+  void StartIngest(std::span<const std::uint8_t> bytes, bool part_complete) {
+    auto source = std::make_shared<BorrowedBytes>(bytes);
     dicom::ReadOptions options = context_.archive->policy().read;
     auto summary = dicom::SummarizePart10(source, options);
     if (!summary.ok()) {
-      if (!part_complete && part_.head.size() < kMaxPartHead) {
-        part_.next_attempt = part_.head.size() * 2;
+      if (!part_complete && bytes.size() < kMaxPartHead) {
+        part_.next_attempt = bytes.size() * 2;
         return;
       }
       part_.failure =
@@ -338,8 +359,8 @@ class StowConsumer final : public http::BodyConsumer, public http::MultipartRead
       auto head = dicom::ReadPart10(source, options);
       auto study = head.ok() ? head->dataset.GetString({0x0020, 0x000D}) : std::nullopt;
       if (!study) {
-        if (!part_complete && part_.head.size() < kMaxPartHead) {
-          part_.next_attempt = part_.head.size() * 2;
+        if (!part_complete && bytes.size() < kMaxPartHead) {
+          part_.next_attempt = bytes.size() * 2;
           return;
         }
         part_.failure = Status::Malformed("the instance has no Study Instance UID");
@@ -363,8 +384,7 @@ class StowConsumer final : public http::BodyConsumer, public http::MultipartRead
       return;
     }
     part_.ingest = std::move(*ingest);
-    const std::span<const std::uint8_t> held(part_.head);
-    WriteToIngest(held.subspan(static_cast<std::size_t>(summary->data_offset)));
+    WriteToIngest(bytes.subspan(static_cast<std::size_t>(summary->data_offset)));
     part_.head.clear();
     part_.head.shrink_to_fit();
   }

@@ -139,8 +139,8 @@ void HttpSession::OnData(net::transport::Connection&, std::span<const std::uint8
     }
     return;
   }
-  input_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   if (state_ != State::kReadingHead && state_ != State::kReadingBody) {
+    input_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     // Reading is paused; what was already in flight is kept, within a bound (a pipelining
     // client cannot make us hold more than this while a request is served).
     if (input_.size() > kMaxBufferedInput) {
@@ -151,11 +151,33 @@ void HttpSession::OnData(net::transport::Connection&, std::span<const std::uint8
   }
   connection_->StopTimer(TimerId::kIdle);
   connection_->StartTimer(TimerId::kPdu, limits_.request_timeout);
-  Pump();
+  if (!input_.empty()) {
+    input_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    bytes = {};
+  }
+  Pump(bytes);
 }
 
-void HttpSession::Pump() {
-  while ((state_ == State::kReadingHead || state_ == State::kReadingBody) && !input_.empty()) {
+void HttpSession::Pump(std::span<const std::uint8_t> fresh) {
+  // Parses input_ when it holds bytes (`fresh` is then empty), else straight from the read:
+  // a body (a STOW-RS body is hundreds of megabytes) then goes from the transport's buffer
+  // into its piece without a copy into input_ on the way. Whatever is not parsed stays in
+  // input_ for later.
+  const bool from_input = !input_.empty();
+  const std::span<const std::uint8_t> data =
+      from_input ? std::span(reinterpret_cast<const std::uint8_t*>(input_.data()), input_.size())
+                 : fresh;
+  const std::size_t consumed = Parse(data);
+  if (from_input) {
+    input_.erase(0, consumed);
+  } else {
+    input_.append(reinterpret_cast<const char*>(data.data()) + consumed, data.size() - consumed);
+  }
+}
+
+std::size_t HttpSession::Parse(std::span<const std::uint8_t> data) {
+  std::size_t at = 0;
+  while ((state_ == State::kReadingHead || state_ == State::kReadingBody) && at < data.size()) {
     auto& parser = parser_->parser;
     if (state_ == State::kReadingBody && parser_->consuming &&
         parser.get().body().size() >= kMaxHeldBody) {
@@ -163,41 +185,43 @@ void HttpSession::Pump() {
       // completion resumes). Not the client's stall, so no request timeout meanwhile.
       connection_->PauseReading();
       connection_->StopTimer(TimerId::kPdu);
-      return;
+      return at;
     }
     beast::error_code ec;
-    const std::size_t used = parser.put(boost::asio::buffer(input_.data(), input_.size()), ec);
-    input_.erase(0, used);
+    const std::size_t used =
+        parser.put(boost::asio::buffer(data.data() + at, data.size() - at), ec);
+    at += used;
     if (ec == beast::http::error::need_more) {
-      if (state_ == State::kReadingHead && input_.size() > limits_.max_header_bytes) {
+      if (state_ == State::kReadingHead && data.size() - at > limits_.max_header_bytes) {
         Refuse(Status::LimitExceeded("the request head is larger than the limit"), 431);
-        return;
+        return at;
       }
       if (state_ == State::kReadingBody) DeliverBody();
-      if (used == 0) return;
+      if (used == 0) return at;
       continue;
     }
     if (ec == beast::http::error::header_limit) {
       Refuse(Status::LimitExceeded("the request head is larger than the limit"), 431);
-      return;
+      return at;
     }
     if (ec == beast::http::error::body_limit) {
       Refuse(Status::LimitExceeded("the request body is larger than the limit"));
-      return;
+      return at;
     }
     if (ec) {
       Refuse(Status::Malformed("malformed HTTP request: " + ec.message()));
-      return;
+      return at;
     }
     if (state_ == State::kReadingHead && parser.is_header_done()) {
       HeadComplete();
-      return;
+      return at;
     }
     if (state_ == State::kReadingBody) {
       DeliverBody();
-      if (parser.is_done()) return;
+      if (parser.is_done()) return at;
     }
   }
+  return at;
 }
 
 void HttpSession::HeadComplete() {

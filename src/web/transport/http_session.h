@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "net/transport/connection.h"
@@ -62,7 +63,9 @@ class HttpSession : public net::transport::ConnectionLogic {
     kClosed
   };
 
-  void Pump();
+  void Pump(std::span<const std::uint8_t> fresh = {});
+  // Feeds data to the parser while a request head or body is read; returns the bytes used.
+  std::size_t Parse(std::span<const std::uint8_t> data);
   void NewRequest();
   void HeadComplete();
   void DeliverBody();
