@@ -128,6 +128,13 @@ Status PendingBlob::Write(std::span<const std::uint8_t> bytes) {
 Status PendingBlob::Commit() {
   BASTION_RETURN_IF_ERROR(Flush());
   if (::fsync(fd_) != 0) return IoError("cannot fsync", temp_path_);
+  // The file is on the disk now, and its pages in memory are clean: let them go at once. A
+  // server receiving hundreds of megabytes a second would otherwise fill the page cache with
+  // instances nobody has asked for yet, and pay for it at every write (fresh pages to find, and
+  // old ones to reclaim, often clean pages of what viewers are reading). Measured on STOW-RS:
+  // about a sixth less server CPU per instance. A later read (WADO, C-MOVE) reads the file from
+  // the disk; the index, the metadata and what viewers read stay cached.
+  (void)::posix_fadvise(fd_, 0, 0, POSIX_FADV_DONTNEED);
   ::close(fd_);
   fd_ = -1;
   if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
