@@ -5,10 +5,10 @@
 //                             when the storage is first opened)
 //
 // A write goes to a temporary file; Commit() fsyncs it, renames it to its final name in the
-// same directory and fsyncs the directory, so after a crash a committed path holds the whole file
-// and an uncommitted one holds nothing. Paths are made only from BlobIds (server-generated; see
-// blob_id.h). The format is documented in docs/formats/storage.md. Thread-safety: the storage
-// object is safe to share; each PendingBlob belongs to one thread.
+// same directory and fsyncs the directory, so after a crash a committed path holds the whole
+// file and an uncommitted one holds nothing. Paths are made only from BlobIds (server-made; see
+// blob_id.h). The format is documented in docs/formats/storage.md.
+// Thread-safety: the storage object is safe to share; each PendingBlob belongs to one thread.
 #pragma once
 
 #include <cstdint>
@@ -70,10 +70,10 @@ class FilesystemStorage {
  public:
   // Creates ROOT (0700) and the 256 fan-out directories if missing.
   static Result<std::unique_ptr<FilesystemStorage>> Open(const std::string& root);
-  // Removes the temporary files of interrupted transfers (and ROOT/tmp/, where earlier
-  // builds received them); only safe when no other process is writing to this storage. It reads
-  // every directory, so it belongs with the reconciliation after an unclean stop: a clean stop
-  // leaves no temporary file. Returns how many were removed.
+  // Removes the temporary files of interrupted transfers (and ROOT/tmp/, where earlier builds
+  // received them); only safe when no other process is writing to this storage. It reads every
+  // directory, so it belongs with the reconciliation after an unclean stop: a clean stop leaves
+  // no temporary file. Returns how many were removed.
   std::uint64_t SweepTemporaryFiles();
 
   Result<std::unique_ptr<PendingBlob>> Begin();

@@ -15,6 +15,7 @@
 #include "dicom/writer.h"
 #include "index/sqlite/sqlite_index.h"
 #include "store/filesystem_storage.h"
+#include "web/dicomweb/archive_fixture.h"
 #include "web/dicomweb/services.h"
 
 namespace bastion::web::dicomweb {
@@ -27,30 +28,8 @@ using dicom::Tag;
 constexpr const char* kStudy = "1.2.826.0.1.9";
 constexpr const char* kBoundary = "stow-pieces-boundary";
 
-class StowPiecesTest : public ::testing::Test {
+class StowPiecesTest : public testing::ArchiveFixture {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("bastion-stow-pieces-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_);
-    archive::IngestPolicy policy;
-    policy.min_free_disk_bytes = 0;
-    storage_ = std::move(store::FilesystemStorage::Open((root_ / "objects").string())).value();
-    index_ = std::move(index::SqliteIndex::Open((root_ / "index.sqlite").string())).value();
-    archive_ = std::make_unique<archive::Archive>(*storage_, *index_, audit_, policy, "BASTION");
-    context_.archive = archive_.get();
-    context_.audit = &audit_;
-    context_.local_ae_title = "BASTION";
-  }
-  void TearDown() override {
-    archive_.reset();
-    index_.reset();
-    storage_.reset();
-    fs::remove_all(root_);
-  }
-
   // A Part 10 file of a CT instance with `pixel_bytes` of pixel data.
   static Bytes Part10(const std::string& sop, std::size_t pixel_bytes) {
     const dicom::DataSet ds = archive::testing::Instance(sop, 7, kStudy, pixel_bytes);
@@ -118,13 +97,6 @@ class StowPiecesTest : public ::testing::Test {
     if (!summary.ok()) return {};
     return Bytes(part10.begin() + static_cast<std::ptrdiff_t>(summary->data_offset), part10.end());
   }
-
-  fs::path root_;
-  audit::MemoryAuditSink audit_;
-  std::unique_ptr<store::FilesystemStorage> storage_;
-  std::unique_ptr<index::SqliteIndex> index_;
-  std::unique_ptr<archive::Archive> archive_;
-  DicomWebContext context_;
 };
 
 TEST_F(StowPiecesTest, EveryInstanceIsStoredWhateverPiecesTheBodyArrivesIn) {

@@ -15,6 +15,7 @@
 #include "dicom/writer.h"
 #include "index/sqlite/sqlite_index.h"
 #include "store/filesystem_storage.h"
+#include "web/dicomweb/archive_fixture.h"
 #include "web/dicomweb/services.h"
 #include "web/http/media_type.h"
 
@@ -52,30 +53,8 @@ class BytesSource final : public ByteSource {
   Bytes bytes_;
 };
 
-class WadoTransferSyntaxTest : public ::testing::Test {
+class WadoTransferSyntaxTest : public testing::ArchiveFixture {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("bastion-wado-ts-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_);
-    archive::IngestPolicy policy;
-    policy.min_free_disk_bytes = 0;
-    storage_ = std::move(store::FilesystemStorage::Open((root_ / "objects").string())).value();
-    index_ = std::move(index::SqliteIndex::Open((root_ / "index.sqlite").string())).value();
-    archive_ = std::make_unique<archive::Archive>(*storage_, *index_, audit_, policy, "BASTION");
-    context_.archive = archive_.get();
-    context_.audit = &audit_;
-    context_.local_ae_title = "BASTION";
-  }
-  void TearDown() override {
-    archive_.reset();
-    index_.reset();
-    storage_.reset();
-    fs::remove_all(root_);
-  }
-
   static dicom::DataSet Uncompressed(const std::string& sop, const std::string& series) {
     dicom::DataSet ds = archive::testing::Instance(sop, 3, kStudy, 512);
     ds.SetString(Tag{0x0020, 0x000E}, dicom::Vr::kUI, series);
@@ -207,13 +186,6 @@ class WadoTransferSyntaxTest : public ::testing::Test {
     ADD_FAILURE() << "no stored " << sop;
     return {};
   }
-
-  fs::path root_;
-  audit::MemoryAuditSink audit_;
-  std::unique_ptr<store::FilesystemStorage> storage_;
-  std::unique_ptr<index::SqliteIndex> index_;
-  std::unique_ptr<archive::Archive> archive_;
-  DicomWebContext context_;
 };
 
 std::string WithSyntax(std::string_view ts) {
