@@ -154,10 +154,10 @@ void Archive::AlertConflict(const IncomingInstance& incoming, const std::string&
 Result<IngestResult> Archive::Complete(Ingest& ingest) {
   store::PendingBlob& blob = *ingest.blob_;
   const IncomingInstance& in = ingest.incoming_;
-  BASTION_RETURN_IF_ERROR(blob.Flush());
   const std::string data_sha256 = ingest.data_hash_.FinishHex();
 
-  auto file = ReadStoredFile(blob.temp_path(), policy_.read);
+  BASTION_ASSIGN_OR_RETURN(auto contents, blob.Contents());
+  auto file = dicom::ReadPart10(std::move(contents), policy_.read);
   if (!file.ok()) {
     return Status::Malformed("the data set cannot be read: " + file.status().message());
   }

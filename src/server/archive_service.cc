@@ -77,8 +77,11 @@ Result<std::unique_ptr<ArchiveService>> OpenArchiveService(const Config& config,
   const int fd = ::open(service->marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd >= 0) ::close(fd);
 
-  BASTION_ASSIGN_OR_RETURN(service->storage,
-                           store::FilesystemStorage::Open(config.storage.objects_dir));
+  store::StorageOptions storage_options;
+  storage_options.direct_write_max_bytes = config.storage.direct_write_max_bytes;
+  storage_options.direct_write_buffers = config.storage.direct_write_buffers;
+  BASTION_ASSIGN_OR_RETURN(service->storage, store::FilesystemStorage::Open(
+                                                 config.storage.objects_dir, storage_options));
   index::SqliteOptions options;
   options.synchronous = config.storage.index_synchronous;
   BASTION_ASSIGN_OR_RETURN(service->index, index::SqliteIndex::Open(index_file, options));

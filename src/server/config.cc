@@ -193,6 +193,8 @@ Result<Config> LoadConfig(const std::string& data_dir) {
     t.Get("max_instance_bytes", st.max_instance_bytes);
     t.Get("max_big_endian_instance_bytes", st.max_big_endian_instance_bytes);
     t.Get("ingest_threads", st.ingest_threads);
+    t.Get("direct_write_max_bytes", st.direct_write_max_bytes);
+    t.Get("direct_write_buffers", st.direct_write_buffers);
     t.Get("accept_odd_lengths", st.accept_odd_lengths);
     t.Get("accept_unordered_tags", st.accept_unordered_tags);
     t.Get("accept_unknown_vrs", st.accept_unknown_vrs);
@@ -206,6 +208,9 @@ Result<Config> LoadConfig(const std::string& data_dir) {
       errors.push_back("storage.index_synchronous must be \"normal\" or \"full\"");
     }
     if (st.ingest_threads == 0) errors.push_back("storage.ingest_threads must be >= 1");
+    if (st.direct_write_max_bytes > (1ull << 30)) {
+      errors.push_back("storage.direct_write_max_bytes must be at most 1073741824 (1 GiB)");
+    }
     if (st.max_sequence_depth == 0 || st.max_elements == 0) {
       errors.push_back("storage.max_sequence_depth and max_elements must be >= 1");
     }
@@ -440,6 +445,10 @@ std::string RenderInitialConfig(const std::string& ae_title, std::uint16_t dicom
        "max_instance_bytes = 4294967296\n"
        "max_big_endian_instance_bytes = 67108864  # retired big endian syntax: values are copied\n"
        "ingest_threads = 2                 # fsync, validation and index commits\n"
+       "# Instances up to this size are held in memory and written once, bypassing the page\n"
+       "# cache (O_DIRECT); at most this many at once. Memory: up to their product.\n"
+       "direct_write_max_bytes = 4194304\n"
+       "direct_write_buffers = 32          # 0: every instance goes through the page cache\n"
        "# Deviations tolerated in received data sets (stored unchanged, logged):\n"
        "accept_odd_lengths = true\n"
        "accept_unordered_tags = true\n"

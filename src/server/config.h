@@ -86,6 +86,10 @@ struct StorageConfig {
   std::uint64_t max_instance_bytes = 4ull << 30;
   std::uint64_t max_big_endian_instance_bytes = 64ull << 20;  // those are copied to be read
   std::uint32_t ingest_threads = 2;  // fsync, validation and index commits run here
+  // Instances up to this size are held in memory and written with one direct write (O_DIRECT),
+  // at most direct_write_buffers at once (0 disables it); see store/filesystem_storage.h.
+  std::uint64_t direct_write_max_bytes = 4ull << 20;
+  std::uint32_t direct_write_buffers = 32;
   // Tolerated deviations of received data sets (stored as received; each is logged).
   bool accept_odd_lengths = true;
   bool accept_unordered_tags = true;

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "base/mapped_file.h"
+
 namespace bastion::store {
 
 namespace {
@@ -61,21 +63,57 @@ bool IsTemporaryName(std::string_view name) {
          BlobId::Parse(name.substr(0, 32)).ok();
 }
 
+// A held file read back: the lease keeps its buffer out of the pool while anything parsed
+// from it is alive.
+class HeldBytes final : public ByteSource {
+ public:
+  HeldBytes(WriteBuffer buffer, std::size_t size) : buffer_(std::move(buffer)), size_(size) {}
+  std::span<const std::uint8_t> bytes() const override { return {buffer_.get(), size_}; }
+
+ private:
+  WriteBuffer buffer_;
+  std::size_t size_;
+};
+
+// Writes all of `bytes` at `offset`: 0, or the errno of the failure.
+int PwriteAll(int fd, std::span<const std::uint8_t> bytes, std::uint64_t offset) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n =
+        ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+bool SetDirect(int fd, bool on) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0) return false;
+  return ::fcntl(fd, F_SETFL, on ? (flags | O_DIRECT) : (flags & ~O_DIRECT)) == 0;
+}
+
 }  // namespace
 
 PendingBlob::PendingBlob(BlobId id, int fd, std::string temp_path, std::string final_path,
-                         std::string final_dir)
+                         std::string final_dir, WriteBuffer held, std::size_t held_capacity)
     : id_(std::move(id)),
       fd_(fd),
       temp_path_(std::move(temp_path)),
       final_path_(std::move(final_path)),
-      final_dir_(std::move(final_dir)) {
-  buffer_.reserve(kBufferBytes);
+      final_dir_(std::move(final_dir)),
+      held_(std::move(held)),
+      held_capacity_(held_ ? held_capacity : 0) {
+  if (!held_) buffer_.reserve(kBufferBytes);
 }
 
 PendingBlob::~PendingBlob() { Discard(); }
 
 void PendingBlob::Discard() {
+  held_.reset();
   if (fd_ >= 0) {
     ::close(fd_);
     fd_ = -1;
@@ -86,22 +124,43 @@ void PendingBlob::Discard() {
   }
 }
 
-Status PendingBlob::WriteAll(std::span<const std::uint8_t> bytes) {
+Status PendingBlob::WriteAt(std::span<const std::uint8_t> bytes) {
   if (fd_ < 0) return Status::Internal("write to a closed blob");
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return IoError("cannot write", temp_path_);
-    }
-    done += static_cast<std::size_t>(n);
+  if (const int error = PwriteAll(fd_, bytes, written_); error != 0) {
+    errno = error;
+    return IoError("cannot write", temp_path_);
   }
+  written_ += bytes.size();
+  return Status::Ok();
+}
+
+Status PendingBlob::WriteAll(std::span<const std::uint8_t> bytes) {
+  const std::uint64_t from = written_;
+  BASTION_RETURN_IF_ERROR(WriteAt(bytes));
   // Start writing these pages back now (without waiting), so that the fsync at commit has
   // little left to do: the disk works while the rest of the instance is still arriving.
-  (void)::sync_file_range(fd_, static_cast<off_t>(written_), static_cast<off_t>(done),
+  (void)::sync_file_range(fd_, static_cast<off_t>(from), static_cast<off_t>(bytes.size()),
                           SYNC_FILE_RANGE_WRITE);
-  written_ += done;
+  return Status::Ok();
+}
+
+Status PendingBlob::WriteHeld() {
+  // Whole pages go straight from the buffer to the disk; the tail (under a page), and all of
+  // it on a file system without direct I/O (tmpfs) or refusing these alignments, through the
+  // page cache.
+  const std::size_t direct = size_ / WriteBufferPool::kAlignment * WriteBufferPool::kAlignment;
+  if (fd_ >= 0 && direct > 0 && SetDirect(fd_, true)) {
+    const int error = PwriteAll(fd_, {held_.get(), direct}, 0);
+    SetDirect(fd_, false);
+    if (error == 0) {
+      written_ = direct;
+    } else if (error != EINVAL) {
+      errno = error;
+      return IoError("cannot write", temp_path_);
+    }
+  }
+  BASTION_RETURN_IF_ERROR(WriteAt({held_.get() + written_, size_ - written_}));
+  held_.reset();
   return Status::Ok();
 }
 
@@ -113,6 +172,19 @@ Status PendingBlob::Flush() {
 }
 
 Status PendingBlob::Write(std::span<const std::uint8_t> bytes) {
+  if (held_) {
+    if (bytes.size() <= held_capacity_ - size_) {
+      std::memcpy(held_.get() + size_, bytes.data(), bytes.size());
+      size_ += bytes.size();
+      return Status::Ok();
+    }
+    // Larger than a buffer: what is held, and the rest, go through the page cache.
+    const Status spilled =
+        size_ > 0 ? WriteAll({held_.get(), static_cast<std::size_t>(size_)}) : Status::Ok();
+    held_.reset();
+    BASTION_RETURN_IF_ERROR(spilled);
+    buffer_.reserve(kBufferBytes);
+  }
   size_ += bytes.size();
   // Large pieces (a PDV of a data set is typically 16 KiB to 1 MiB) go straight to the kernel;
   // only small ones are gathered, so that each write(2) carries at least 64 KiB.
@@ -125,8 +197,15 @@ Status PendingBlob::Write(std::span<const std::uint8_t> bytes) {
   return Status::Ok();
 }
 
-Status PendingBlob::Commit() {
+Result<std::shared_ptr<const ByteSource>> PendingBlob::Contents() {
+  if (held_) return std::shared_ptr<const ByteSource>(std::make_shared<HeldBytes>(held_, size_));
   BASTION_RETURN_IF_ERROR(Flush());
+  BASTION_ASSIGN_OR_RETURN(auto mapped, MappedFile::Open(temp_path_));
+  return std::shared_ptr<const ByteSource>(std::move(mapped));
+}
+
+Status PendingBlob::Commit() {
+  BASTION_RETURN_IF_ERROR(held_ ? WriteHeld() : Flush());
   if (::fsync(fd_) != 0) return IoError("cannot fsync", temp_path_);
   // The file is on the disk now, and its pages in memory are clean: let them go at once. A
   // server receiving hundreds of megabytes a second would otherwise fill the page cache with
@@ -145,7 +224,8 @@ Status PendingBlob::Commit() {
   return FsyncPath(final_dir_);
 }
 
-Result<std::unique_ptr<FilesystemStorage>> FilesystemStorage::Open(const std::string& root) {
+Result<std::unique_ptr<FilesystemStorage>> FilesystemStorage::Open(const std::string& root,
+                                                                   const StorageOptions& options) {
   BASTION_RETURN_IF_ERROR(MakeDir(root));
   // The 256 fan-out directories exist before the first instance, so that a commit never has to
   // create (and fsync) a directory: one fsync of the file and one of its directory per instance.
@@ -158,7 +238,8 @@ Result<std::unique_ptr<FilesystemStorage>> FilesystemStorage::Open(const std::st
     created = true;
   }
   if (created) BASTION_RETURN_IF_ERROR(FsyncPath(root));
-  return std::unique_ptr<FilesystemStorage>(new FilesystemStorage(root));
+  return std::unique_ptr<FilesystemStorage>(new FilesystemStorage(
+      root, WriteBufferPool::Make(options.direct_write_max_bytes, options.direct_write_buffers)));
 }
 
 std::uint64_t FilesystemStorage::SweepTemporaryFiles() {
@@ -193,7 +274,8 @@ Result<std::unique_ptr<PendingBlob>> FilesystemStorage::Begin() {
   if (fd < 0) return IoError("cannot create", temp);
   std::string final_path = PathOf(id);
   return std::unique_ptr<PendingBlob>(
-      new PendingBlob(std::move(id), fd, std::move(temp), std::move(final_path), dir));
+      new PendingBlob(std::move(id), fd, std::move(temp), std::move(final_path), dir,
+                      buffers_->Acquire(), buffers_->buffer_bytes()));
 }
 
 std::string FilesystemStorage::PathOf(const BlobId& id) const {

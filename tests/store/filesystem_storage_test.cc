@@ -143,7 +143,7 @@ TEST_F(StorageTest, ForEachBlobPassesOverTransfersInProgress) {
   auto pending = storage_->Begin();
   ASSERT_TRUE(pending.ok());
   ASSERT_TRUE((*pending)->Write(Bytes("arriving")).ok());
-  ASSERT_TRUE((*pending)->Flush().ok());
+  ASSERT_TRUE((*pending)->Contents().ok());
   std::size_t visited = 0, strays = 0;
   ASSERT_TRUE(
       storage_
