@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "archive/archive_fixture.h"
 #include "archive/test_instances.h"
 #include "dicom/tag.h"
 #include "dicom/writer.h"
@@ -29,31 +30,8 @@ using testing::Instance;
 using testing::kCtImage;
 using testing::kExplicitLe;
 
-class ArchiveTest : public ::testing::Test {
+class ArchiveTest : public testing::ArchiveFixture {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("bastion-archive-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_);
-    policy_.min_free_disk_bytes = 0;
-    Reopen();
-  }
-  void TearDown() override {
-    archive_.reset();
-    index_.reset();
-    storage_.reset();
-    fs::remove_all(root_);
-  }
-  void Reopen() {
-    archive_.reset();
-    index_.reset();
-    storage_ = std::move(store::FilesystemStorage::Open((root_ / "objects").string())).value();
-    index_ = std::move(index::SqliteIndex::Open((root_ / "index.sqlite").string())).value();
-    archive_ = std::make_unique<Archive>(*storage_, *index_, audit_, policy_, "BASTION");
-  }
-
   IncomingInstance Announce(const std::string& sop, const std::string& ts = kExplicitLe) {
     IncomingInstance in;
     in.sop_class_uid = kCtImage;
@@ -95,13 +73,6 @@ class ArchiveTest : public ::testing::Test {
     EXPECT_EQ(FilesOnDisk(), 0u);
     EXPECT_EQ(index_->Counts()->instances, 0u);
   }
-
-  fs::path root_;
-  IngestPolicy policy_;
-  audit::MemoryAuditSink audit_;
-  std::unique_ptr<store::FilesystemStorage> storage_;
-  std::unique_ptr<index::SqliteIndex> index_;
-  std::unique_ptr<Archive> archive_;
 };
 
 TEST_F(ArchiveTest, StoresTheDataSetAsReceivedBehindAZeroPreamble) {

@@ -5,11 +5,9 @@
 #include "archive/instance_metadata.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 #include "archive/archive.h"
+#include "archive/archive_fixture.h"
 #include "archive/test_instances.h"
 #include "dicom/json_model.h"
 #include "dicom/tag.h"
@@ -18,7 +16,6 @@
 namespace bastion::archive {
 namespace {
 
-namespace fs = std::filesystem;
 using Bytes = std::vector<std::uint8_t>;
 using dicom::Tag;
 using dicom::Vr;
@@ -150,26 +147,8 @@ TEST(InstanceMetadataTest, MetadataLargerThanTheLimitIsRefused) {
   EXPECT_TRUE(EncodeInstanceMetadata(ds, kStudy, kSeries, kSop, options).ok());
 }
 
-class ArchiveMetadataTest : public ::testing::Test {
+class ArchiveMetadataTest : public testing::ArchiveFixture {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("bastion-archive-metadata-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_);
-    IngestPolicy policy;
-    policy.min_free_disk_bytes = 0;
-    storage_ = std::move(store::FilesystemStorage::Open((root_ / "objects").string())).value();
-    index_ = std::move(index::SqliteIndex::Open((root_ / "index.sqlite").string())).value();
-    archive_ = std::make_unique<Archive>(*storage_, *index_, audit_, policy, "BASTION");
-  }
-  void TearDown() override {
-    archive_.reset();
-    index_.reset();
-    storage_.reset();
-    fs::remove_all(root_);
-  }
   Result<IngestResult> Store(const dicom::DataSet& ds) {
     IncomingInstance in;
     in.sop_class_uid = kCtImage;
@@ -187,12 +166,6 @@ class ArchiveMetadataTest : public ::testing::Test {
     EXPECT_TRUE(entries.ok()) << entries.status().ToString();
     return entries.ok() ? std::move(entries).value() : std::vector<index::InstanceMetadataEntry>{};
   }
-
-  fs::path root_;
-  audit::MemoryAuditSink audit_;
-  std::unique_ptr<store::FilesystemStorage> storage_;
-  std::unique_ptr<index::SqliteIndex> index_;
-  std::unique_ptr<Archive> archive_;
 };
 
 TEST_F(ArchiveMetadataTest, EveryAddedInstanceIsIndexedWithItsMetadata) {

@@ -4,10 +4,8 @@
 #include "server/retrieve_service.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
-
+#include "archive/archive_fixture.h"
 #include "audit/audit_event.h"
 #include "dicom/reader.h"
 #include "dicom/tag.h"
@@ -122,18 +120,10 @@ class RecordingReceiver final : public InstanceReceiver {
   std::vector<std::string> accepted_;
 };
 
-class RetrieveConversionTest : public ::testing::Test {
+class RetrieveConversionTest : public archive::testing::ArchiveFixture {
  protected:
   void SetUp() override {
-    root_ = std::filesystem::temp_directory_path() /
-            ("bastion-retrieve-conversion-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(root_);
-    std::filesystem::create_directories(root_);
-    archive::IngestPolicy policy;
-    policy.min_free_disk_bytes = 0;
-    storage_ = std::move(store::FilesystemStorage::Open((root_ / "objects").string())).value();
-    index_ = std::move(index::SqliteIndex::Open((root_ / "index.sqlite").string())).value();
-    archive_ = std::make_unique<archive::Archive>(*storage_, *index_, audit_, policy, "BASTION");
+    ArchiveFixture::SetUp();
     dicom::DataSet ds;
     ds.SetString(Tag{0x0008, 0x0016}, Vr::kUI, "1.2.840.10008.5.1.4.1.1.2");
     ds.SetString(Tag{0x0008, 0x0018}, Vr::kUI, "1.2.826.0.1.9.1.1");
@@ -156,23 +146,12 @@ class RetrieveConversionTest : public ::testing::Test {
     instances_ = *index_->FindInstances(all, 10);
     ASSERT_EQ(instances_.size(), 1u);
   }
-  void TearDown() override {
-    archive_.reset();
-    index_.reset();
-    storage_.reset();
-    std::filesystem::remove_all(root_);
-  }
   RetrieveProgress Run(InstanceReceiver& receiver, const archive::ConversionLimits& limits = {}) {
     return RunSubOperations(
         *archive_, instances_, receiver, [] { return false; }, [](const RetrieveProgress&) {},
         limits);
   }
 
-  std::filesystem::path root_;
-  audit::MemoryAuditSink audit_;
-  std::unique_ptr<store::FilesystemStorage> storage_;
-  std::unique_ptr<index::SqliteIndex> index_;
-  std::unique_ptr<archive::Archive> archive_;
   std::vector<index::StoredInstance> instances_;
   std::vector<std::uint8_t> stored_;
 };
