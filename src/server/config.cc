@@ -211,6 +211,9 @@ Result<Config> LoadConfig(const std::string& data_dir) {
     if (st.direct_write_max_bytes > (1ull << 30)) {
       errors.push_back("storage.direct_write_max_bytes must be at most 1073741824 (1 GiB)");
     }
+    if (st.direct_write_buffers > 4096) {
+      errors.push_back("storage.direct_write_buffers must be at most 4096");
+    }
     if (st.max_sequence_depth == 0 || st.max_elements == 0) {
       errors.push_back("storage.max_sequence_depth and max_elements must be >= 1");
     }

@@ -1,5 +1,6 @@
-// bastion.toml (server/config.h) beyond the JWT issuers: the [http] plaintext listener and the
-// [query_retrieve] conversion limit are read and checked, with messages that name the setting.
+// bastion.toml (server/config.h) beyond the JWT issuers: the [http] plaintext listener, the
+// [query_retrieve] conversion limit and the [storage] direct-write buffers are read and checked,
+// with messages that name the setting.
 #include "server/config.h"
 
 #include <gtest/gtest.h>
@@ -69,6 +70,22 @@ TEST_F(ConfigTest, ReadsAndBoundsTheConversionLimit) {
   ASSERT_FALSE(too_small.ok());
   EXPECT_NE(too_small.status().message().find("query_retrieve.max_conversion_bytes"),
             std::string::npos);
+}
+
+TEST_F(ConfigTest, ReadsAndBoundsTheDirectWriteBuffers) {
+  auto defaults = Load();
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->storage.direct_write_max_bytes, 4ull << 20);
+  EXPECT_EQ(defaults->storage.direct_write_buffers, 32u);
+  auto off = Load("direct_write_buffers = [0-9]+", "direct_write_buffers = 0");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_EQ(off->storage.direct_write_buffers, 0u);
+  auto too_many = Load("direct_write_buffers = [0-9]+", "direct_write_buffers = 100000");
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_NE(too_many.status().message().find("storage.direct_write_buffers"), std::string::npos);
+  auto too_big = Load("direct_write_max_bytes = [0-9]+", "direct_write_max_bytes = 4294967296");
+  ASSERT_FALSE(too_big.ok());
+  EXPECT_NE(too_big.status().message().find("storage.direct_write_max_bytes"), std::string::npos);
 }
 
 TEST_F(ConfigTest, LoopbackAddressesAreRecognised) {
