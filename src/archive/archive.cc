@@ -38,11 +38,6 @@ void AddMetadata(const dicom::DataSet& dataset, index::InstanceRecord& record,
 
 }  // namespace
 
-Result<dicom::Part10File> ReadStoredFile(const std::string& path, const dicom::ReadOptions& read) {
-  BASTION_ASSIGN_OR_RETURN(auto mapped, MappedFile::Open(path));
-  return dicom::ReadPart10(mapped, read);
-}
-
 Archive::Archive(store::FilesystemStorage& storage, index::Index& index, audit::AuditSink& audit,
                  IngestPolicy policy, std::string local_ae_title)
     : storage_(storage),

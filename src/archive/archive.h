@@ -159,7 +159,4 @@ class Archive {
   std::atomic<std::uint64_t> archive_bytes_{0};
 };
 
-// Reads a stored file back (strictly as written, with the archive's limits).
-Result<dicom::Part10File> ReadStoredFile(const std::string& path, const dicom::ReadOptions& read);
-
 }  // namespace bastion::archive

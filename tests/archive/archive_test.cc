@@ -10,6 +10,8 @@
 
 #include "archive/archive_fixture.h"
 #include "archive/test_instances.h"
+#include "base/mapped_file.h"
+#include "dicom/reader.h"
 #include "dicom/tag.h"
 #include "dicom/writer.h"
 #include "index/sqlite/sqlite_index.h"
@@ -85,7 +87,9 @@ TEST_F(ArchiveTest, StoresTheDataSetAsReceivedBehindAZeroPreamble) {
   EXPECT_TRUE(std::all_of(file.begin(), file.begin() + 128, [](auto b) { return b == 0; }));
   EXPECT_EQ(std::string(file.begin() + 128, file.begin() + 132), "DICM");
   EXPECT_TRUE(std::equal(data.begin(), data.end(), file.end() - static_cast<long>(data.size())));
-  auto reread = ReadStoredFile(PathOf("1.2.826.0.1.1.1.1"), {});
+  auto mapped = MappedFile::Open(PathOf("1.2.826.0.1.1.1.1"));
+  ASSERT_TRUE(mapped.ok());
+  auto reread = dicom::ReadPart10(*mapped, {});
   ASSERT_TRUE(reread.ok());
   EXPECT_EQ(Encode(reread->dataset), data);
   EXPECT_EQ(reread->meta.GetString(dicom::tags::kTransferSyntaxUid), kExplicitLe);
