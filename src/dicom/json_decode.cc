@@ -139,10 +139,7 @@ class Decoder {
   }
 
  private:
-  struct PathStep {
-    Tag tag;
-    std::size_t item = 0;
-  };
+  using PathStep = json_internal::PathStep;
 
   std::string_view Text(const Token& token) const {
     return std::string_view(pool_).substr(token.text, token.size);
@@ -152,15 +149,7 @@ class Decoder {
     return (token.kind == Kind::kArray || token.kind == Kind::kObject) ? token.end : index + 1;
   }
 
-  std::string Path() const {
-    std::string out;
-    for (std::size_t i = 0; i < path_.size(); ++i) {
-      if (i > 0) out += '.';
-      out += path_[i].tag.ToHex();
-      if (i + 1 < path_.size()) out += "[" + std::to_string(path_[i].item) + "]";
-    }
-    return out;
-  }
+  std::string Path() const { return json_internal::FormatPath(path_, ".", "[", "]"); }
   Status Error(const std::string& what) const {
     return Status::Malformed(path_.empty() ? what : Path() + ": " + what);
   }

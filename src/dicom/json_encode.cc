@@ -231,10 +231,7 @@ class Encoder {
   std::string Take() && { return std::move(writer_).Take(); }
 
  private:
-  struct PathStep {
-    Tag tag;
-    std::size_t item = 0;
-  };
+  using PathStep = json_internal::PathStep;
 
   static void SetCharset(const DataSet& dataset, TextContext& context) {
     auto charset = CharacterSet::FromDataSet(dataset);
@@ -248,25 +245,9 @@ class Encoder {
   }
 
   // "00081140[0].00081150", for error messages.
-  std::string ErrorPath() const {
-    std::string out;
-    for (std::size_t i = 0; i < path_.size(); ++i) {
-      if (i > 0) out += '.';
-      out += path_[i].tag.ToHex();
-      if (i + 1 < path_.size()) out += "[" + std::to_string(path_[i].item) + "]";
-    }
-    return out;
-  }
+  std::string ErrorPath() const { return json_internal::FormatPath(path_, ".", "[", "]"); }
   // "00081140/0/00081150", for the BulkDataURI callback.
-  std::string UriPath() const {
-    std::string out;
-    for (std::size_t i = 0; i < path_.size(); ++i) {
-      if (i > 0) out += '/';
-      out += path_[i].tag.ToHex();
-      if (i + 1 < path_.size()) out += "/" + std::to_string(path_[i].item);
-    }
-    return out;
-  }
+  std::string UriPath() const { return json_internal::FormatPath(path_, "/", "/", ""); }
   Status Error(std::string what) const { return Status::Malformed(ErrorPath() + ": " + what); }
 
   Status EncodeMembers(const DataSet& dataset, const TextContext& context) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "dicom/tag.h"
 #include "dicom/vr.h"
 
 namespace bastion::dicom::json_internal {
@@ -21,6 +22,18 @@ inline constexpr std::string_view kPnGroupNames[3] = {"Alphabetic", "Ideographic
 
 // The largest integer magnitude a JSON number carries exactly in IEEE 754 binary64.
 inline constexpr std::int64_t kMaxSafeInteger = (std::int64_t{1} << 53) - 1;
+
+// One level of the element path that the encoder and decoder keep while they descend: the
+// element's tag and, inside a sequence, the index of the item being visited.
+struct PathStep {
+  Tag tag;
+  std::size_t item = 0;
+};
+// The path as text: each tag in hex, the item index after every tag but the last, each put
+// between `item_open` and `item_close`, and steps joined by `separator`. For error messages
+// ("00081140[0].00081150") and for the BulkDataURI callback ("00081140/0/00081150").
+std::string FormatPath(std::span<const PathStep> path, std::string_view separator,
+                       std::string_view item_open, std::string_view item_close);
 
 // Standard base64 with '=' padding.
 std::string Base64Encode(std::span<const std::uint8_t> bytes);

@@ -36,6 +36,21 @@ std::size_t SkipDigits(std::string_view text, std::size_t& i) {
 
 }  // namespace
 
+std::string FormatPath(std::span<const PathStep> path, std::string_view separator,
+                       std::string_view item_open, std::string_view item_close) {
+  std::string out;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (i > 0) out += separator;
+    out += path[i].tag.ToHex();
+    if (i + 1 < path.size()) {
+      out += item_open;
+      out += std::to_string(path[i].item);
+      out += item_close;
+    }
+  }
+  return out;
+}
+
 std::string Base64Encode(std::span<const std::uint8_t> bytes) {
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
