@@ -10,26 +10,12 @@ their status and left out of the ratios. Ratios are "how many times better Basti
 latency over Bastion's, Bastion's rate over Orthanc's. Rounds are summarised by their median.
 """
 import csv
+import os
 import statistics
 import sys
 
-
-def num(v):
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return None
-
-
-def fmt(x, unit=""):
-    if x is None:
-        return "n/a"
-    return (f"{x:,.0f}" if x >= 100 else f"{x:,.1f}" if x >= 10 else f"{x:,.2f}") + unit
-
-
-def ratio(better, worse):
-    """better / worse as '3.20x', n/a when either is missing."""
-    return f"{better / worse:.2f}x" if better and worse else "n/a"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from report_lib import fmt, num, ratio  # noqa: E402
 
 
 def ok(r):

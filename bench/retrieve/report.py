@@ -8,25 +8,12 @@ number of matches; a retrieve figure only if the receiver got every instance. Ot
 with their status.
 """
 import csv
+import os
 import statistics
 import sys
 
-
-def num(v):
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return None
-
-
-def fmt(x, unit=""):
-    if x is None:
-        return "n/a"
-    return (f"{x:,.0f}" if x >= 100 else f"{x:,.1f}" if x >= 10 else f"{x:,.2f}") + unit
-
-
-def ratio(a, b):
-    return f"{a / b:.2f}x" if a and b else "n/a"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from report_lib import fmt, num, ratio  # noqa: E402
 
 
 def main():

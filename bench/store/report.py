@@ -7,8 +7,12 @@ A measurement counts only if every storescu exited 0 and the server then held ev
 sent; the others are listed as failures and left out of medians.
 """
 import csv
+import os
 import statistics
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from report_lib import fmt, num, ratio  # noqa: E402
 
 SERVERS = [("bastion-plain", "Bastion plaintext"), ("orthanc", "Orthanc plaintext"),
            ("storescp", "storescp plaintext"), ("bastion-tls", "Bastion TLS")]
@@ -16,21 +20,10 @@ COLS = [("ct", "1"), ("ct", "4"), ("tiny", "1"), ("tiny", "4")]
 MIB = 1024  # KiB
 
 
-def num(v):
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return None
-
-
 def valid(r):
     if r["clients_ok"] != "1" or num(r["seconds"]) is None:
         return False
     return r["kind"] == "ceiling" or r["stored"] == r["files"] or (r["kind"] == "big" and r["stored"] == "2")
-
-
-def fmt(x):
-    return "n/a" if x is None else (f"{x:,.0f}" if x >= 100 else f"{x:,.1f}")
 
 
 def main():
@@ -78,9 +71,6 @@ def main():
         print("| fsync-per-file ceiling | " + " | ".join(cell("ceiling", "fsync-ceiling", wl, c, field) for wl, c in COLS) + " |")
         print()
 
-    def ratio(a, b):
-        return f"{a / b:.2f}" if a and b else "n/a"
-
     print("## Ratios of median instances/s")
     print()
     print(f"| ratio | {head} |")
@@ -104,7 +94,7 @@ def main():
             continue
         if b != "ceiling" and not any(key[1] == b for key in groups):
             continue
-        print(f"| {label} | " + " | ".join(ratio(m(a, wl, c), m(b, wl, c)) for wl, c in COLS) + " |")
+        print(f"| {label} | " + " | ".join(ratio(m(a, wl, c), m(b, wl, c), suffix="") for wl, c in COLS) + " |")
     print()
 
     print("## Peak resident memory (VmHWM of the server process, MiB)")
